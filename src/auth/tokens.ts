@@ -1,0 +1,32 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
+import { nanoid } from 'nanoid'
+
+/** Characters of a session token: 43 × 6 bits = 258 bits from the CSPRNG (nanoid's alphabet). */
+export const TOKEN_LENGTH = 43
+/** Longest token or service token a request may carry before we even hash it. */
+export const MAX_TOKEN_LENGTH = 256
+
+/** A new random session token; only its hash is ever stored. */
+export function createToken(): string {
+  return nanoid(TOKEN_LENGTH)
+}
+
+/** sha256(token): the only form of a token that reaches the database. */
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest()
+}
+
+/** Constant-time equality of two digests (of any strings: compare their hashes). */
+export function digestsEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/** Constant-time equality of two secrets of any length, through their SHA-256. */
+export function secretsEqual(a: string, b: string): boolean {
+  return digestsEqual(hashToken(a), hashToken(b))
+}
+
+/** Public ids (user_id, session_id, connection_id): UUID v4, never derived from a token. */
+export function createId(): string {
+  return randomUUID()
+}

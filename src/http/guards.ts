@@ -1,0 +1,36 @@
+import type { AuthContext, SessionService } from '../auth/sessions.js'
+import { secretsEqual } from '../auth/tokens.js'
+import { ApiError } from '../errors.js'
+import { readHeaderCredentials } from './credentials.js'
+import type { HttpContext } from './router.js'
+
+/** Who may call the operator routes: an admin's backoffice session, or the chat backend's service token. */
+export type AdminCaller = { kind: 'backoffice'; auth: AuthContext } | { kind: 'service' }
+
+/** Builds the two guards every authenticated route uses. */
+export function createGuards(sessions: SessionService, serviceToken: string | undefined) {
+  /** The caller's live session, or 401 UNAUTHORIZED. */
+  async function requireSession(ctx: HttpContext): Promise<AuthContext> {
+    const creds = readHeaderCredentials(ctx.req)
+    const auth = creds && (await sessions.authenticate(creds.token, creds.username))
+    if (!auth) throw new ApiError('UNAUTHORIZED')
+    return auth
+  }
+
+  /** A backoffice session of an admin, or the service bearer token; a user session gets 403. */
+  async function requireAdmin(ctx: HttpContext): Promise<AdminCaller> {
+    const bearer = ctx.req.headers.authorization
+    if (bearer !== undefined) {
+      const match = /^Bearer ([\x21-\x7e]{1,256})$/.exec(bearer)
+      if (serviceToken && match && secretsEqual(match[1]!, serviceToken)) return { kind: 'service' }
+      throw new ApiError('UNAUTHORIZED')
+    }
+    const auth = await requireSession(ctx)
+    if (auth.session.kind !== 'backoffice' || auth.user.role !== 'admin') throw new ApiError('FORBIDDEN')
+    return { kind: 'backoffice', auth }
+  }
+
+  return { requireSession, requireAdmin }
+}
+
+export type Guards = ReturnType<typeof createGuards>

@@ -1,0 +1,15 @@
+import type { Logger } from 'pino'
+import type { SessionService } from '../../auth/sessions.js'
+import type { Config } from '../../config.js'
+import type { Store } from '../../store/types.js'
+import type { Guards } from '../guards.js'
+
+/** What every route group is built from. */
+export interface RouteDeps {
+  config: Config
+  store: Store
+  sessions: SessionService
+  guards: Guards
+  log: Logger
+  now: () => number
+}

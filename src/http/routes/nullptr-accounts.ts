@@ -1,0 +1,60 @@
+import { z } from 'zod'
+import { isValidUsername, normalizeUsername } from '../../auth/rules.js'
+import { ApiError } from '../../errors.js'
+import { parseWith, readJson } from '../body.js'
+import type { Route } from '../router.js'
+import type { RouteDeps } from './deps.js'
+
+const RegisterBody = z.object({
+  username: z.string(),
+  password: z.string(),
+  device_name: z.string().max(256).optional(),
+})
+
+const PasswordBody = z.object({ old_password: z.string(), new_password: z.string() })
+
+/** nullptr dialect: `/user/checkUsername`, `/user/register`, `/user/password`. */
+export function nullptrAccountRoutes({ config, store, sessions, guards, log }: RouteDeps): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/user/checkUsername',
+      dialect: 'nullptr',
+      async handle({ query }) {
+        const username = normalizeUsername(query.get('username') ?? '')
+        if (username.length > 64 || !isValidUsername(username)) throw new ApiError('INVALID_USERNAME')
+        return { result: { available: (await store.findUserByUsername(username)) === null } }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/user/register',
+      dialect: 'nullptr',
+      async handle({ req, client }) {
+        if (!config.signupOpen) throw new ApiError('SIGNUP_CLOSED')
+        const body = parseWith(RegisterBody, await readJson(req))
+        const issued = await sessions.register(
+          { username: body.username, password: body.password },
+          { deviceName: body.device_name ?? 'Unknown', ...client },
+        )
+        log.info({ event: 'register', user_id: issued.user.id, session_id: issued.session.id, ip: client.ip }, 'user registered')
+        return {
+          status: 201,
+          result: { user_id: issued.user.id, session_token: issued.token, session_id: issued.session.id },
+        }
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/user/password',
+      dialect: 'nullptr',
+      async handle(ctx) {
+        const auth = await guards.requireSession(ctx)
+        const body = parseWith(PasswordBody, await readJson(ctx.req))
+        await sessions.changePassword(auth, body.old_password, body.new_password)
+        log.info({ event: 'password_changed', user_id: auth.user.id, session_id: auth.session.id }, 'password changed')
+        return { result: {} }
+      },
+    },
+  ]
+}

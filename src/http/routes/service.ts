@@ -1,0 +1,17 @@
+import { ApiError } from '../../errors.js'
+import type { Route } from '../router.js'
+
+/** `/healthz`: 200 `{"ok":true}` (bare, for load balancers) while serving; 503 SHUTTING_DOWN while draining. */
+export function serviceRoutes(isDraining: () => boolean): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/healthz',
+      dialect: 'nullptr',
+      async handle() {
+        if (isDraining()) throw new ApiError('SHUTTING_DOWN')
+        return { text: '{"ok":true}', contentType: 'application/json; charset=utf-8' }
+      },
+    },
+  ]
+}

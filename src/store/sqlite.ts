@@ -1,0 +1,336 @@
+import Database from 'better-sqlite3'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
+import {
+  ConflictError,
+  type ConnectionListing,
+  type ConnectionRow,
+  type ListOptions,
+  type NewSession,
+  type NewUser,
+  type Page,
+  type RevokeReason,
+  type SessionAuthRecord,
+  type SessionRow,
+  type SessionWithUsername,
+  type Store,
+  type UserRow,
+} from './types.js'
+
+const schemaFile = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema.sql')
+
+type Row = Record<string, unknown>
+
+const userFromRow = (r: Row): UserRow => ({
+  id: r.id as string,
+  username: r.username as string,
+  email: (r.email as string | null) ?? null,
+  passwordHash: r.password_hash as string,
+  role: r.role as UserRow['role'],
+  disabled: r.disabled === 1,
+  firstName: (r.first_name as string | null) ?? null,
+  lastName: (r.last_name as string | null) ?? null,
+  createdAt: r.created_at as number,
+})
+
+const sessionFromRow = (r: Row): SessionRow => ({
+  id: r.id as string,
+  userId: r.user_id as string,
+  kind: r.kind as SessionRow['kind'],
+  deviceName: r.device_name as string,
+  userAgent: r.user_agent as string,
+  ip: r.ip as string,
+  createdAt: r.created_at as number,
+  lastSeenAt: r.last_seen_at as number,
+  expiresAt: r.expires_at as number,
+  revokedAt: (r.revoked_at as number | null) ?? null,
+  revokedReason: (r.revoked_reason as RevokeReason | null) ?? null,
+})
+
+/** Opens (creating file, folder and schema as needed) the embedded SQLite store. */
+export function openSqliteStore(path: string): SqliteStore {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma('busy_timeout = 5000')
+  db.pragma('foreign_keys = ON')
+  migrate(db)
+  return new SqliteStore(db)
+}
+
+/** Brings the file to SCHEMA_VERSION: the whole schema on a new file, then each migration in order. */
+function migrate(db: Database.Database): void {
+  const apply = db.transaction(() => {
+    let version = db.pragma('user_version', { simple: true }) as number
+    if (version === 0) {
+      db.exec(readFileSync(schemaFile, 'utf8'))
+      version = 1
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`database schema version ${version} is newer than this chatgate (${SCHEMA_VERSION})`)
+    }
+    for (const m of migrations.filter((m) => m.to > version)) {
+      db.exec(m.sql)
+      version = m.to
+    }
+    db.pragma(`user_version = ${version}`)
+  })
+  apply.immediate()
+}
+
+const isUniqueViolation = (e: unknown): e is Error & { code: string } =>
+  e instanceof Error && (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
+
+const conflictField = (e: Error): 'username' | 'email' => (e.message.includes('users.email') ? 'email' : 'username')
+
+/** The Store on better-sqlite3: prepared statements, WAL, one transaction per multi-row write. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const
+  private readonly s
+
+  constructor(private readonly db: Database.Database) {
+    const p = (sql: string) => db.prepare(sql)
+    this.s = {
+      insertUser: p(`INSERT INTO users (id, username, email, password_hash, role, disabled, first_name, last_name, created_at, updated_at)
+        VALUES (@id, @username, @email, @passwordHash, @role, @disabled, @firstName, @lastName, @createdAt, @createdAt)`),
+      userById: p('SELECT * FROM users WHERE id = ?'),
+      userByUsername: p('SELECT * FROM users WHERE username = ?'),
+      userByEmail: p('SELECT * FROM users WHERE email = ?'),
+      hasAdmin: p("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").pluck(),
+      setPassword: p('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
+      setDisabled: p('UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?'),
+      insertSession: p(`INSERT INTO sessions (id, token_hash, user_id, kind, device_name, user_agent, ip, created_at, last_seen_at, expires_at)
+        VALUES (@id, @tokenHash, @userId, @kind, @deviceName, @userAgent, @ip, @createdAt, @lastSeenAt, @expiresAt)`),
+      sessionByHash: p(`SELECT s.*, u.username, u.role, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = ?`),
+      sessionById: p('SELECT s.*, u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?'),
+      touch: p('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      activeUserSessions: p(`SELECT * FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+        ORDER BY created_at DESC, id DESC`),
+      revokeOne: p(`UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL`),
+      liveUserSessionIds: p('SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?').pluck(),
+      revokedSince: p('SELECT id, revoked_at, revoked_reason FROM sessions WHERE revoked_at >= ? ORDER BY revoked_at'),
+      insertConnection: p(`INSERT OR REPLACE INTO connections (id, session_id, user_id, node_id, ip, user_agent, connected_at)
+        VALUES (@id, @sessionId, @userId, @nodeId, @ip, @userAgent, @connectedAt)`),
+      deleteConnection: p('DELETE FROM connections WHERE id = ?'),
+      countUserConnections: p(`SELECT c.session_id, count(*) AS n FROM connections c JOIN nodes n ON n.id = c.node_id
+        WHERE c.user_id = ? AND n.heartbeat_at >= ? GROUP BY c.session_id`),
+      heartbeat: p(`INSERT INTO nodes (id, started_at, heartbeat_at) VALUES (?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`),
+      deleteNodeConnections: p('DELETE FROM connections WHERE node_id = ?'),
+      deleteNode: p('DELETE FROM nodes WHERE id = ?'),
+      deadNodes: p('SELECT id FROM nodes WHERE heartbeat_at < ?').pluck(),
+      orphanConnections: p('DELETE FROM connections WHERE node_id NOT IN (SELECT id FROM nodes)'),
+    }
+  }
+
+  async createUser(user: NewUser): Promise<void> {
+    this.insertUser(user)
+  }
+
+  async createUserWithSession(user: NewUser, session: NewSession): Promise<void> {
+    this.db.transaction(() => {
+      this.insertUser(user)
+      this.s.insertSession.run(session)
+    }).immediate()
+  }
+
+  private insertUser(user: NewUser): void {
+    try {
+      this.s.insertUser.run({ ...user, disabled: user.disabled ? 1 : 0 })
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ConflictError(conflictField(e))
+      throw e
+    }
+  }
+
+  async findUserById(id: string): Promise<UserRow | null> {
+    const r = this.s.userById.get(id) as Row | undefined
+    return r ? userFromRow(r) : null
+  }
+
+  async findUserByUsername(username: string): Promise<UserRow | null> {
+    const r = this.s.userByUsername.get(username) as Row | undefined
+    return r ? userFromRow(r) : null
+  }
+
+  async findUserByEmail(email: string): Promise<UserRow | null> {
+    const r = this.s.userByEmail.get(email) as Row | undefined
+    return r ? userFromRow(r) : null
+  }
+
+  async hasAdmin(): Promise<boolean> {
+    return this.s.hasAdmin.get() !== undefined
+  }
+
+  async updatePassword(userId: string, passwordHash: string, keepSessionId: string | null, now: number): Promise<string[]> {
+    return this.db.transaction(() => {
+      this.s.setPassword.run(passwordHash, now, userId)
+      return this.revokeUserSessionsSync(userId, keepSessionId, 'password_changed', now)
+    }).immediate()
+  }
+
+  async setUserDisabled(userId: string, disabled: boolean, now: number): Promise<string[]> {
+    return this.db.transaction(() => {
+      this.s.setDisabled.run(disabled ? 1 : 0, now, userId)
+      return disabled ? this.revokeUserSessionsSync(userId, null, 'account_disabled', now) : []
+    }).immediate()
+  }
+
+  async createSession(session: NewSession): Promise<void> {
+    this.s.insertSession.run(session)
+  }
+
+  async findSessionByTokenHash(tokenHash: Buffer): Promise<SessionAuthRecord | null> {
+    const r = this.s.sessionByHash.get(tokenHash) as Row | undefined
+    if (!r) return null
+    return {
+      session: sessionFromRow(r),
+      tokenHash: r.token_hash as Buffer,
+      user: { id: r.user_id as string, username: r.username as string, role: r.role as UserRow['role'], disabled: r.disabled === 1 },
+    }
+  }
+
+  async findSessionById(id: string): Promise<SessionWithUsername | null> {
+    const r = this.s.sessionById.get(id) as Row | undefined
+    return r ? { ...sessionFromRow(r), username: r.username as string } : null
+  }
+
+  async touchSessions(touches: { id: string; lastSeenAt: number; expiresAt: number }[]): Promise<void> {
+    if (touches.length === 0) return
+    this.db.transaction(() => {
+      for (const t of touches) this.s.touch.run(t.lastSeenAt, t.expiresAt, t.id)
+    }).immediate()
+  }
+
+  async listActiveUserSessions(userId: string, now: number): Promise<SessionRow[]> {
+    return (this.s.activeUserSessions.all(userId, now) as Row[]).map(sessionFromRow)
+  }
+
+  async revokeSessions(ids: string[], reason: RevokeReason, now: number): Promise<string[]> {
+    return this.db.transaction(() => ids.filter((id) => this.s.revokeOne.run(now, reason, id).changes === 1)).immediate()
+  }
+
+  async revokeUserSessions(userId: string, exceptId: string | null, reason: RevokeReason, now: number): Promise<string[]> {
+    return this.db.transaction(() => this.revokeUserSessionsSync(userId, exceptId, reason, now)).immediate()
+  }
+
+  private revokeUserSessionsSync(userId: string, exceptId: string | null, reason: RevokeReason, now: number): string[] {
+    const ids = (this.s.liveUserSessionIds.all(userId, now) as string[]).filter((id) => id !== exceptId)
+    for (const id of ids) this.s.revokeOne.run(now, reason, id)
+    return ids
+  }
+
+  async listSessions({ username, limit, cursor }: ListOptions): Promise<Page<SessionWithUsername>> {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (username !== undefined) {
+      where.push('u.username = ?')
+      args.push(username)
+    }
+    if (cursor) {
+      where.push('(s.created_at < ? OR (s.created_at = ? AND s.id < ?))')
+      args.push(cursor.at, cursor.at, cursor.id)
+    }
+    const sql = `SELECT s.*, u.username FROM sessions s JOIN users u ON u.id = s.user_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.created_at DESC, s.id DESC LIMIT ?`
+    const rows = (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map((r) => ({
+      ...sessionFromRow(r),
+      username: r.username as string,
+    }))
+    return paginate(rows, limit, (r) => r.createdAt)
+  }
+
+  async listRevokedSince(since: number): Promise<{ id: string; revokedAt: number; reason: RevokeReason | null }[]> {
+    return (this.s.revokedSince.all(since) as Row[]).map((r) => ({
+      id: r.id as string,
+      revokedAt: r.revoked_at as number,
+      reason: (r.revoked_reason as RevokeReason | null) ?? null,
+    }))
+  }
+
+  async externalChangeCounter(): Promise<number | null> {
+    return this.db.pragma('data_version', { simple: true }) as number
+  }
+
+  async applyConnectionChanges(opened: ConnectionRow[], closedIds: string[]): Promise<void> {
+    if (opened.length === 0 && closedIds.length === 0) return
+    this.db.transaction(() => {
+      for (const c of opened) this.s.insertConnection.run(c)
+      for (const id of closedIds) this.s.deleteConnection.run(id)
+    }).immediate()
+  }
+
+  async listConnections({ username, limit, cursor, aliveSince }: ListOptions & { aliveSince: number }): Promise<Page<ConnectionListing>> {
+    const where: string[] = ['n.heartbeat_at >= ?']
+    const args: unknown[] = [aliveSince]
+    if (username !== undefined) {
+      where.push('u.username = ?')
+      args.push(username)
+    }
+    if (cursor) {
+      where.push('(c.connected_at < ? OR (c.connected_at = ? AND c.id < ?))')
+      args.push(cursor.at, cursor.at, cursor.id)
+    }
+    const sql = `SELECT c.*, u.username, s.device_name FROM connections c
+      JOIN nodes n ON n.id = c.node_id JOIN users u ON u.id = c.user_id JOIN sessions s ON s.id = c.session_id
+      WHERE ${where.join(' AND ')} ORDER BY c.connected_at DESC, c.id DESC LIMIT ?`
+    const rows = (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map(
+      (r): ConnectionListing => ({
+        id: r.id as string,
+        sessionId: r.session_id as string,
+        userId: r.user_id as string,
+        nodeId: r.node_id as string,
+        ip: r.ip as string,
+        userAgent: r.user_agent as string,
+        connectedAt: r.connected_at as number,
+        username: r.username as string,
+        deviceName: r.device_name as string,
+      }),
+    )
+    return paginate(rows, limit, (r) => r.connectedAt)
+  }
+
+  async countUserConnections(userId: string, aliveSince: number): Promise<Map<string, number>> {
+    const rows = this.s.countUserConnections.all(userId, aliveSince) as { session_id: string; n: number }[]
+    return new Map(rows.map((r) => [r.session_id, r.n]))
+  }
+
+  async heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void> {
+    this.s.heartbeat.run(nodeId, startedAt, now)
+  }
+
+  async removeNode(nodeId: string): Promise<void> {
+    this.db.transaction(() => {
+      this.s.deleteNodeConnections.run(nodeId)
+      this.s.deleteNode.run(nodeId)
+    }).immediate()
+  }
+
+  async purgeDeadNodes(deadBefore: number): Promise<string[]> {
+    return this.db.transaction(() => {
+      const dead = this.s.deadNodes.all(deadBefore) as string[]
+      for (const id of dead) {
+        this.s.deleteNodeConnections.run(id)
+        this.s.deleteNode.run(id)
+      }
+      this.s.orphanConnections.run()
+      return dead
+    }).immediate()
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close()
+  }
+}
+
+/** Cuts a `limit + 1` result to one page and derives the cursor from its last row. */
+export function paginate<T extends { id: string }>(rows: T[], limit: number, at: (row: T) => number): Page<T> {
+  if (rows.length <= limit) return { rows, next: null }
+  const page = rows.slice(0, limit)
+  const last = page[page.length - 1]!
+  return { rows: page, next: { at: at(last), id: last.id } }
+}

@@ -1,0 +1,152 @@
+/** Rows and the Store interface shared by the SQLite and PostgreSQL stores. Times are epoch ms. */
+
+export type Role = 'user' | 'admin'
+export type SessionKind = 'user' | 'backoffice'
+
+/** Why a session was revoked; recorded on the row and carried to live sockets. */
+export type RevokeReason =
+  | 'logout'
+  | 'revoked_by_user'
+  | 'revoked_by_admin'
+  | 'password_changed'
+  | 'account_disabled'
+  | 'duplicate_revoke'
+
+export interface UserRow {
+  id: string
+  username: string
+  email: string | null
+  passwordHash: string
+  role: Role
+  disabled: boolean
+  firstName: string | null
+  lastName: string | null
+  createdAt: number
+}
+
+export interface SessionRow {
+  id: string
+  userId: string
+  kind: SessionKind
+  deviceName: string
+  userAgent: string
+  ip: string
+  createdAt: number
+  lastSeenAt: number
+  expiresAt: number
+  revokedAt: number | null
+  revokedReason: RevokeReason | null
+}
+
+/** What a token lookup returns: the session, its stored hash and the owning user's auth fields. */
+export interface SessionAuthRecord {
+  session: SessionRow
+  tokenHash: Buffer
+  user: { id: string; username: string; role: Role; disabled: boolean }
+}
+
+export interface SessionWithUsername extends SessionRow {
+  username: string
+}
+
+export interface ConnectionRow {
+  id: string
+  sessionId: string
+  userId: string
+  nodeId: string
+  ip: string
+  userAgent: string
+  connectedAt: number
+}
+
+/** A live connection as operators see it, joined with its user and session. */
+export interface ConnectionListing extends ConnectionRow {
+  username: string
+  deviceName: string
+}
+
+export type NewUser = Omit<UserRow, 'disabled'> & { disabled?: boolean }
+export type NewSession = Omit<SessionRow, 'revokedAt' | 'revokedReason'> & { tokenHash: Buffer }
+
+/** Keyset cursor: the sort key of the last row of the previous page. */
+export interface PageCursor {
+  at: number
+  id: string
+}
+
+export interface Page<T> {
+  rows: T[]
+  next: PageCursor | null
+}
+
+export interface ListOptions {
+  username?: string
+  limit: number
+  cursor?: PageCursor
+}
+
+/** A unique constraint was hit; `field` says which. */
+export class ConflictError extends Error {
+  constructor(readonly field: 'username' | 'email') {
+    super(`${field} already exists`)
+  }
+}
+
+/**
+ * Persistence of users, sessions, nodes and live connections. Every method is async so that the
+ * PostgreSQL store fits the same interface; every multi-row write is one transaction.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres'
+
+  /** Throws ConflictError on a taken username or email. */
+  createUser(user: NewUser): Promise<void>
+  /** Creates a user and its first session in one transaction (registration). */
+  createUserWithSession(user: NewUser, session: NewSession): Promise<void>
+  findUserById(id: string): Promise<UserRow | null>
+  findUserByUsername(username: string): Promise<UserRow | null>
+  findUserByEmail(email: string): Promise<UserRow | null>
+  hasAdmin(): Promise<boolean>
+  /** Sets the hash and revokes every other live session of the user; returns the revoked ids. */
+  updatePassword(userId: string, passwordHash: string, keepSessionId: string | null, now: number): Promise<string[]>
+  /** Disabling also revokes every live session of the user; returns the revoked ids. */
+  setUserDisabled(userId: string, disabled: boolean, now: number): Promise<string[]>
+
+  createSession(session: NewSession): Promise<void>
+  /** The single indexed lookup of the handshake and of every authenticated request. */
+  findSessionByTokenHash(tokenHash: Buffer): Promise<SessionAuthRecord | null>
+  findSessionById(id: string): Promise<SessionWithUsername | null>
+  /** Slides expiry of sessions that were used; one transaction for the batch. */
+  touchSessions(touches: { id: string; lastSeenAt: number; expiresAt: number }[]): Promise<void>
+  /** The user's sessions that are neither revoked nor expired at `now`, newest first. */
+  listActiveUserSessions(userId: string, now: number): Promise<SessionRow[]>
+  /** Revokes those of `ids` still live; returns the ids it revoked. */
+  revokeSessions(ids: string[], reason: RevokeReason, now: number): Promise<string[]>
+  /** Revokes every live session of the user except `exceptId`; returns the revoked ids. */
+  revokeUserSessions(userId: string, exceptId: string | null, reason: RevokeReason, now: number): Promise<string[]>
+  /** Sessions (any state), newest first, keyset-paginated. */
+  listSessions(options: ListOptions): Promise<Page<SessionWithUsername>>
+  /** Sessions revoked at or after `since`, for nodes that watch for revocations made elsewhere. */
+  listRevokedSince(since: number): Promise<{ id: string; revokedAt: number; reason: RevokeReason | null }[]>
+  /**
+   * A number that changes whenever another process wrote to the store (SQLite's data_version),
+   * or null when the store cannot tell (then callers poll unconditionally).
+   */
+  externalChangeCounter(): Promise<number | null>
+
+  /** Records opened and closed connections of this node in one transaction. */
+  applyConnectionChanges(opened: ConnectionRow[], closedIds: string[]): Promise<void>
+  /** Live connections on nodes whose heartbeat is at or after `aliveSince`, newest first. */
+  listConnections(options: ListOptions & { aliveSince: number }): Promise<Page<ConnectionListing>>
+  /** Connection counts per session of the user, on live nodes. */
+  countUserConnections(userId: string, aliveSince: number): Promise<Map<string, number>>
+
+  /** Registers or refreshes this node's heartbeat. */
+  heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void>
+  /** Removes a node and its connections (clean shutdown, or a restart of the same node id). */
+  removeNode(nodeId: string): Promise<void>
+  /** Removes nodes whose heartbeat is older than `deadBefore` and their connections; returns their ids. */
+  purgeDeadNodes(deadBefore: number): Promise<string[]>
+
+  close(): Promise<void>
+}
