@@ -1,0 +1,43 @@
+/**
+ * Reference server 2: Socket.IO 4 with authentication in `io.use`: the client's `auth`
+ * payload `{token, username}` is checked against the chatgate SQLite file (same schema, same
+ * lookup as chatgate), then the server emits a `welcome`. `GET /healthz` answers for readiness.
+ */
+import { createServer } from 'node:http'
+import { Server } from 'socket.io'
+import { openSqliteStore } from '../../src/store/sqlite.js'
+import { exitOnSignals, readReferenceEnv } from './env.js'
+import { lookupToken, type TokenOwner } from './token-auth.js'
+
+const { port, host, databaseUrl } = readReferenceEnv()
+if (!databaseUrl) throw new Error('DATABASE_URL must name the fixture SQLite file')
+const store = openSqliteStore(databaseUrl)
+
+const server = createServer((req, res) => {
+  const ok = req.url === '/healthz'
+  res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{}')
+})
+const io = new Server(server, { serveClient: false, transports: ['websocket'], perMessageDeflate: false, maxHttpBufferSize: 64 * 1024 })
+
+io.use((socket, next) => {
+  const { token, username } = socket.handshake.auth as { token?: unknown; username?: unknown }
+  lookupToken(store, token, username).then(
+    (owner) => {
+      if (!owner) return next(new Error('UNAUTHORIZED'))
+      socket.data.owner = owner
+      next()
+    },
+    () => next(new Error('INTERNAL_ERROR')),
+  )
+})
+
+io.on('connection', (socket) => {
+  const owner = socket.data.owner as TokenOwner
+  socket.emit('welcome', { type: 'welcome', connection_id: socket.id, session_id: owner.sessionId, user_id: owner.userId, username: owner.username })
+})
+
+server.listen(port, host)
+exitOnSignals(() => {
+  io.close()
+  void store.close()
+})
