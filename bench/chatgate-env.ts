@@ -1,0 +1,20 @@
+/**
+ * The environment chatgate runs with in the benchmark (see src/config.ts for every name). Caps
+ * that protect production from one client are raised, because the load generator is one client
+ * on one IP holding up to 10k sockets; everything else stays at its default.
+ */
+export function chatgateEnv(): Record<string, string> {
+  return {
+    LOG_LEVEL: 'warn',
+    NODE_ID: 'bench',
+    // No server pings during a run: idle sockets stay idle (the memory scenario measures them).
+    HEARTBEAT_MS: '600000',
+    MAX_CONNECTIONS_PER_USER: '100000',
+    MAX_CONNECTIONS_PER_IP: '1000000',
+    // The fixture already holds an admin; this only keeps a random password from being printed.
+    CHATGATE_ADMIN_PASSWORD: 'bench-admin-password',
+    // The fixture's hashes are made at this cost; logins compare against them.
+    BCRYPT_COST: '10',
+    SHUTDOWN_GRACE_MS: '2000',
+  }
+}

@@ -1,0 +1,188 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ClientJob } from './client/main.js'
+import { pinned } from './machine.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+
+/** The three servers of a run: chatgate itself and the two references. */
+export type ServerKind = 'chatgate' | 'ws' | 'socketio'
+export const serverLabel: Record<ServerKind, string> = { chatgate: 'chatgate', ws: 'bare ws', socketio: 'Socket.IO 4' }
+
+const entries: Record<ServerKind, string> = {
+  chatgate: join(root, 'src/main.ts'),
+  ws: join(here, 'servers/bare-ws.ts'),
+  socketio: join(here, 'servers/socketio.ts'),
+}
+
+/** Bytes, after a full GC inside the server. */
+export interface MemorySample {
+  rss: number
+  heapUsed: number
+  external: number
+  arrayBuffers: number
+}
+
+export interface RunningServer {
+  kind: ServerKind
+  pid: number
+  httpUrl: string
+  /** Where the load generator dials: /ws for chatgate and bare ws, the origin for Socket.IO. */
+  dialUrl: string
+  memory(): Promise<MemorySample>
+  /** CPU time of the whole server process (all threads) so far, in µs. */
+  cpuMicros(): Promise<number>
+  /** SIGTERM, then SIGKILL if it has not exited within the grace. */
+  stop(): Promise<void>
+}
+
+export interface ServerOptions {
+  kind: ServerKind
+  dbPath: string
+  cpu: number | null
+  /** Extra environment (chatgate's settings). */
+  env?: Record<string, string>
+  /** Write a V8 CPU profile of the server into this folder (on exit). */
+  cpuProfDir?: string
+}
+
+/** A free TCP port on 127.0.0.1 (released before the server binds it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** Request/response over a child's IPC channel, matched by id. */
+function ipcCaller(child: ChildProcess) {
+  let nextId = 1
+  const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>()
+  child.on('message', (m: { id: number; error?: string }) => {
+    const w = waiting.get(m.id)
+    if (!w) return
+    waiting.delete(m.id)
+    if (m.error !== undefined) w.reject(new Error(m.error))
+    else w.resolve(m)
+  })
+  child.once('exit', (code, signal) => {
+    for (const w of waiting.values()) w.reject(new Error(`process exited (${signal ?? code}) while a request was pending`))
+    waiting.clear()
+  })
+  return <T>(msg: object): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++
+      waiting.set(id, { resolve, reject })
+      child.send({ ...msg, id }, (err) => {
+        if (err) {
+          waiting.delete(id)
+          reject(err)
+        }
+      })
+    })
+}
+
+/** Keeps the last few KiB a child wrote, for error messages. */
+function tail(stream: NodeJS.ReadableStream | null): () => string {
+  let text = ''
+  stream?.on('data', (d: Buffer) => {
+    text = (text + d.toString()).slice(-4000)
+  })
+  return () => text
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+}
+
+/** Starts a server pinned to `cpu`, with --expose-gc and the probe, and waits for GET /healthz. */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const port = await freePort()
+  const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${opts.kind}-${Date.now()}.cpuprofile`] : []
+  const argv = pinned(opts.cpu, [process.execPath, '--expose-gc', ...profile, '--import', 'tsx', '--import', join(here, 'servers/probe.ts'), entries[opts.kind]])
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: opts.dbPath },
+  })
+  const output = tail(child.stderr)
+  const stdout = tail(child.stdout)
+  const call = ipcCaller(child)
+  const httpUrl = `http://127.0.0.1:${port}`
+  const server: RunningServer = {
+    kind: opts.kind,
+    pid: child.pid!,
+    httpUrl,
+    dialUrl: opts.kind === 'socketio' ? httpUrl : `ws://127.0.0.1:${port}/ws`,
+    async memory() {
+      const m = await call<MemorySample & { gc: boolean }>({ type: 'memory' })
+      if (!m.gc) throw new Error('the server was started without --expose-gc')
+      return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
+    },
+    async cpuMicros() {
+      const c = await call<{ user: number; system: number }>({ type: 'cpu' })
+      return c.user + c.system
+    },
+    async stop() {
+      child.kill('SIGTERM')
+      if (!(await waitExit(child, 15_000))) {
+        child.kill('SIGKILL')
+        await waitExit(child, 5_000)
+      }
+    },
+  }
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${serverLabel[opts.kind]} exited at start (${child.exitCode ?? child.signalCode}):\n${output()}${stdout()}`)
+    }
+    try {
+      const res = await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) })
+      if (res.ok) return server
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await server.stop()
+      throw new Error(`${serverLabel[opts.kind]} did not answer /healthz within 30 s:\n${output()}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** The load generator process. */
+export interface LoadClient {
+  run<T>(job: ClientJob): Promise<T>
+  stop(): Promise<void>
+}
+
+/** Starts bench/client/main.ts pinned to `cpu`. */
+export async function startClient(cpu: number | null): Promise<LoadClient> {
+  const argv = pinned(cpu, [process.execPath, '--import', 'tsx', join(here, 'client/main.ts')])
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const call = ipcCaller(child)
+  return {
+    async run<T>(job: ClientJob) {
+      const m = await call<{ result: T }>({ job })
+      return m.result
+    },
+    async stop() {
+      child.disconnect()
+      if (!(await waitExit(child, 10_000))) child.kill('SIGKILL')
+    },
+  }
+}

@@ -1,0 +1,31 @@
+/** Counts and durations of a run: `quick` (npm run bench) and `full` (npm run bench -- --full). */
+export interface Profile {
+  name: 'quick' | 'full'
+  /** Repetitions of every measurement; the table shows their median and min–max. */
+  reps: number
+  handshake: { concurrency: number; warmupMs: number; durationMs: number; maxCount: number; tokenPool: number; libraryCheck: number }
+  memory: { connections: number; rampConcurrency: number; warmupCycles: number }
+  login: { concurrency: number; durationMs: number; idleMs: number; healthzEveryMs: number; accounts: number }
+  revoke: { samples: number; warmup: number }
+  rows: { sizes: number[]; tokens: number; samples: number }
+}
+
+export const quick: Profile = {
+  name: 'quick',
+  reps: 3,
+  handshake: { concurrency: 32, warmupMs: 1_000, durationMs: 3_000, maxCount: 100_000, tokenPool: 2_000, libraryCheck: 20 },
+  memory: { connections: 10_000, rampConcurrency: 64, warmupCycles: 500 },
+  login: { concurrency: 50, durationMs: 4_000, idleMs: 1_500, healthzEveryMs: 10, accounts: 500 },
+  revoke: { samples: 100, warmup: 20 },
+  rows: { sizes: [10_000, 100_000], tokens: 1_000, samples: 300 },
+}
+
+export const full: Profile = {
+  name: 'full',
+  reps: 3,
+  handshake: { concurrency: 32, warmupMs: 3_000, durationMs: 10_000, maxCount: 1_000_000, tokenPool: 5_000, libraryCheck: 200 },
+  memory: { connections: 10_000, rampConcurrency: 64, warmupCycles: 2_000 },
+  login: { concurrency: 50, durationMs: 10_000, idleMs: 5_000, healthzEveryMs: 10, accounts: 2_000 },
+  revoke: { samples: 500, warmup: 50 },
+  rows: { sizes: [10_000, 100_000, 1_000_000], tokens: 2_000, samples: 1_000 },
+}

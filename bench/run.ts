@@ -1,0 +1,124 @@
+/**
+ * `npm run bench` (quick, < 3 minutes on 2 cores) or `npm run bench -- --full`: builds the
+ * fixtures, starts each server pinned to one core and the load generator on another, runs the
+ * five scenarios, prints one table and writes it into bench/RESULTS.md.
+ *
+ * Options: --full; --only 1,3 (scenarios); --client wire|library (load generator, see
+ * bench/client/wire.ts); --profile (chatgate writes V8 CPU profiles to bench/results/profiles);
+ * --no-write (do not touch RESULTS.md).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { buildFixture } from './fixtures.js'
+import { choosePlacement, describeMachine } from './machine.js'
+import { startClient } from './processes.js'
+import { full, quick } from './profiles.js'
+import { renderTable, type Row } from './report.js'
+import { writeBlock } from './results-file.js'
+import type { RunContext, Scenario } from './scenarios/context.js'
+import { handshakeScenario } from './scenarios/handshake.js'
+import { loginScenario } from './scenarios/login.js'
+import { FD_HEADROOM, memoryScenario } from './scenarios/memory.js'
+import { revokeScenario } from './scenarios/revoke.js'
+import { rowsScenario } from './scenarios/rows.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const { values } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    client: { type: 'string', default: 'wire' },
+    profile: { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+  },
+})
+if (values.client !== 'wire' && values.client !== 'library') throw new Error('--client is wire or library')
+const profile = values.full ? full : quick
+const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null
+const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ')
+const log = (line: string) => process.stdout.write(`${line}\n`)
+
+const scenarios: { id: string; title: string; run: Scenario }[] = [
+  { id: '1', title: 'handshake throughput and latency: chatgate vs bare ws vs Socket.IO', run: handshakeScenario },
+  { id: '2', title: `memory per idle connection at ${profile.memory.connections / 1000}k held`, run: memoryScenario },
+  { id: '3', title: 'login throughput and /healthz p99 during the login burst', run: loginScenario },
+  { id: '4', title: 'revoke → close-frame latency', run: revokeScenario },
+  { id: '5', title: `handshake latency at ${profile.rows.sizes.map((n) => n.toLocaleString('en-US')).join(' / ')} session rows`, run: rowsScenario },
+]
+
+const machine = describeMachine()
+const placement = choosePlacement()
+const startedAt = new Date()
+log(`chatgate bench (${profile.name}) — ${machine.nproc} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAvg1.toFixed(2)}`)
+if (placement.warning) log(`WARNING: ${placement.warning}`)
+else log(`server on CPU ${placement.serverCpu}, load generator on CPU ${placement.clientCpu} (taskset)`)
+
+const skipped = new Map<string, string>()
+const fdNeeded = profile.memory.connections + FD_HEADROOM
+if (machine.fdLimit < fdNeeded) {
+  skipped.set('2', `open-files limit ${machine.fdLimit} < ${fdNeeded}: run \`ulimit -n ${fdNeeded * 2}\` in this shell first`)
+  log(`WARNING: ${skipped.get('2')}; scenario 2 is skipped`)
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'chatgate-bench-'))
+const resultsDir = join(here, 'results')
+mkdirSync(resultsDir, { recursive: true })
+const cpuProfDir = values.profile ? join(resultsDir, 'profiles') : undefined
+if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true })
+
+const rows: Row[] = []
+const client = await startClient(placement.clientCpu)
+try {
+  const tokenUsers = Math.max(profile.memory.connections, profile.handshake.tokenPool, profile.revoke.warmup + profile.reps * profile.revoke.samples)
+  let t = performance.now()
+  const fixture = buildFixture(join(workDir, 'main.db'), { tokenUsers, fillerSessions: 0, loginAccounts: profile.login.accounts, bcryptCost: 10 })
+  log(`fixture: ${tokenUsers} users with one session each, ${profile.login.accounts} login accounts (${((performance.now() - t) / 1000).toFixed(1)} s)`)
+  const ctx: RunContext = { profile, placement, client, clientKind: values.client, workDir, fixture, cpuProfDir, log }
+  for (const s of scenarios) {
+    if (only && !only.has(s.id)) continue
+    log(`\n[${s.id}] ${s.title}`)
+    const skip = skipped.get(s.id)
+    if (skip) {
+      rows.push({ scenario: s.id, metric: s.title, value: null, note: `skipped: ${skip}` })
+      continue
+    }
+    t = performance.now()
+    try {
+      rows.push(...(await s.run(ctx)))
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e)
+      log(`  failed: ${msg}`)
+      rows.push({ scenario: s.id, metric: s.title, value: null, note: `failed: ${msg.split('\n')[0]}` })
+    }
+    log(`  (${((performance.now() - t) / 1000).toFixed(0)} s)`)
+  }
+} finally {
+  await client.stop()
+  rmSync(workDir, { recursive: true, force: true })
+}
+
+const elapsed = (Date.now() - startedAt.getTime()) / 1000
+const endLoad = describeMachine().loadAvg1
+const table = renderTable(rows)
+const summary = [
+  `**${profile.name} run**, ${startedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC, ${elapsed.toFixed(0)} s — \`${command}\``,
+  '',
+  `- machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.os}, node ${machine.node}, open-files limit ${machine.fdLimit}`,
+  `- placement: ${placement.warning ?? `server pinned to CPU ${placement.serverCpu}, load generator to CPU ${placement.clientCpu} (taskset)`}; load generator: ${values.client === 'wire' ? 'bench/client/wire.ts' : 'ws / socket.io-client'}`,
+  `- load average (1 min) at start ${machine.loadAvg1.toFixed(2)}, at end ${endLoad.toFixed(2)}${Math.max(machine.loadAvg1, endLoad) > 0.5 ? ' — the machine was not quiet; absolute figures are low and noisy, ratios less so' : ''}`,
+  `- ${profile.reps} repetitions; each figure is the median (min–max); ratio = chatgate ÷ reference (medians)`,
+  '',
+  table,
+].join('\n')
+log(`\n${summary}\n`)
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-')
+writeFileSync(join(resultsDir, `${stamp}-${profile.name}.json`), JSON.stringify({ command, machine, placement, startedAt, rows }, null, 2))
+if (!values['no-write'] && !only) {
+  writeBlock(join(here, 'RESULTS.md'), profile.name, summary)
+  log(`written to bench/RESULTS.md (${profile.name} block) and bench/results/${stamp}-${profile.name}.json`)
+} else {
+  log(`written to bench/results/${stamp}-${profile.name}.json (RESULTS.md untouched: ${only ? '--only' : '--no-write'})`)
+}

@@ -1,0 +1,55 @@
+import { copyFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { chatgateEnv } from '../chatgate-env.js'
+import type { ClientCredential, TargetSpec } from '../client/dial.js'
+import type { Fixture } from '../fixtures.js'
+import type { Placement } from '../machine.js'
+import { startServer, type LoadClient, type RunningServer, type ServerKind } from '../processes.js'
+import type { Profile } from '../profiles.js'
+import type { Row } from '../report.js'
+
+/** What every scenario gets from the runner. */
+export interface RunContext {
+  profile: Profile
+  placement: Placement
+  client: LoadClient
+  clientKind: TargetSpec['client']
+  /** Temp folder for fixtures and the servers' database copies. */
+  workDir: string
+  /** The shared fixture (token users, login accounts). */
+  fixture: Fixture
+  /** Set with --profile: servers write V8 CPU profiles here. */
+  cpuProfDir: string | undefined
+  log(line: string): void
+}
+
+export type Scenario = (ctx: RunContext) => Promise<Row[]>
+
+let copies = 0
+
+/** Starts a server on its own copy of `dbPath` (chatgate writes to its file; references only read). */
+export function startOn(ctx: RunContext, kind: ServerKind, dbPath = ctx.fixture.dbPath): Promise<RunningServer> {
+  const copy = join(ctx.workDir, `${kind}-${++copies}.db`)
+  copyFileSync(dbPath, copy)
+  return startServer({
+    kind,
+    dbPath: copy,
+    cpu: ctx.placement.serverCpu,
+    env: kind === 'chatgate' ? chatgateEnv() : {},
+    cpuProfDir: kind === 'chatgate' ? ctx.cpuProfDir : undefined,
+  })
+}
+
+/** The target the load generator dials for a running server. */
+export const targetOf = (ctx: RunContext, server: RunningServer, client = ctx.clientKind): TargetSpec => ({
+  protocol: server.kind === 'socketio' ? 'socketio' : 'ws',
+  url: server.dialUrl,
+  client,
+})
+
+/** Credentials as the client process needs them (token and username only). */
+export const asClientCredentials = (creds: { token: string; username: string }[]): ClientCredential[] =>
+  creds.map(({ token, username }) => ({ token, username }))
+
+/** Short message of an error for the table. */
+export const reason = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160)

@@ -1,0 +1,131 @@
+import type { HandshakeJob, HandshakeResult } from '../client/handshake.js'
+import { serverLabel, type RunningServer, type ServerKind } from '../processes.js'
+import { spreadOrNull, type Row } from '../report.js'
+import { asClientCredentials, reason, startOn, targetOf, type RunContext } from './context.js'
+
+const kinds: ServerKind[] = ['chatgate', 'ws', 'socketio']
+
+/** One repetition against one server. */
+interface Sample {
+  rate: number
+  p50: number
+  p99: number
+  /** Handshakes per second of server CPU time: the server's capacity if it were the bottleneck. */
+  perCpuSecond: number
+  /** Share of one core the server used during the run (near 100%: the server was the bottleneck). */
+  busy: number
+}
+
+/**
+ * Scenario 1: connect with a pre-issued token → welcome → close, in a closed loop, against all
+ * three servers. The servers run side by side (idle ones cost nothing) and the repetitions are
+ * interleaved in a rotating order, so a change in background load hits all three alike.
+ */
+export async function handshakeScenario(ctx: RunContext): Promise<Row[]> {
+  const p = ctx.profile.handshake
+  const credentials = asClientCredentials(ctx.fixture.credentials.slice(0, p.tokenPool))
+  const servers = new Map<ServerKind, RunningServer>()
+  const errors = new Map<ServerKind, string>()
+  const samples = new Map<ServerKind, Sample[]>(kinds.map((k) => [k, []]))
+  const job = (server: RunningServer, over: Partial<HandshakeJob>): HandshakeJob => ({
+    type: 'handshake',
+    target: targetOf(ctx, server),
+    credentials,
+    concurrency: p.concurrency,
+    durationMs: p.durationMs,
+    maxCount: p.maxCount,
+    ...over,
+  })
+  try {
+    for (const kind of kinds) {
+      try {
+        const server = await startOn(ctx, kind)
+        servers.set(kind, server)
+        // The real client library first: the server must work with it, not only with ours.
+        const check = await ctx.client.run<HandshakeResult>(
+          job(server, { target: targetOf(ctx, server, 'library'), concurrency: 4, maxCount: p.libraryCheck, durationMs: 30_000 }),
+        )
+        if (check.failed > 0 || check.completed === 0) throw new Error(`library client check failed: ${check.firstError}`)
+        const warm = await ctx.client.run<HandshakeResult>(job(server, { durationMs: p.warmupMs }))
+        if (warm.failed > 0) throw new Error(`warm-up failed: ${warm.firstError}`)
+      } catch (e) {
+        errors.set(kind, reason(e))
+        ctx.log(`  ${serverLabel[kind]}: ${reason(e)}`)
+      }
+    }
+    for (let rep = 0; rep < ctx.profile.reps; rep++) {
+      const order = kinds.map((_, i) => kinds[(i + rep) % kinds.length]!)
+      for (const kind of order) {
+        const server = servers.get(kind)
+        if (!server || errors.has(kind)) continue
+        const cpu0 = await server.cpuMicros()
+        const r = await ctx.client.run<HandshakeResult>(job(server, {}))
+        const cpuUs = (await server.cpuMicros()) - cpu0
+        if (r.failed > 0) {
+          errors.set(kind, `rep ${rep + 1}: ${r.failed} failed: ${r.firstError}`)
+          continue
+        }
+        const s: Sample = {
+          rate: (r.completed * 1000) / r.elapsedMs,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          perCpuSecond: (r.completed * 1e6) / cpuUs,
+          busy: cpuUs / 1000 / r.elapsedMs,
+        }
+        samples.get(kind)!.push(s)
+        const clientBusy = r.clientCpuMicros / 1000 / r.elapsedMs
+        ctx.log(
+          `  rep ${rep + 1} ${serverLabel[kind].padEnd(11)} ${s.rate.toFixed(0).padStart(6)}/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  ` +
+            `server ${(s.busy * 100).toFixed(0)}% busy, ${(1e6 / s.perCpuSecond).toFixed(0)} µs/handshake; client ${(clientBusy * 100).toFixed(0)}% busy`,
+        )
+      }
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.stop()))
+  }
+
+  const fig = (kind: ServerKind, pick: (s: Sample) => number) => (errors.has(kind) ? null : spreadOrNull(samples.get(kind)!.map(pick)))
+  const note = (kind: ServerKind) => errors.get(kind)
+  const busy = (kind: ServerKind) => fig(kind, (s) => s.busy)?.median ?? 1
+  const bound = kinds.some((k) => !errors.has(k) && busy(k) < 0.85)
+    ? 'a server below 85% busy: the load generator or other load limited it; trust the CPU row'
+    : undefined
+  const rows: Row[] = []
+  for (const ref of ['ws', 'socketio'] as const) {
+    const target = ref === 'ws' ? 0.9 : 1.3
+    rows.push(
+      {
+        scenario: '1 handshake',
+        metric: 'handshakes/s',
+        value: fig('chatgate', (s) => s.rate),
+        reference: { label: serverLabel[ref], value: fig(ref, (s) => s.rate) },
+        target: { on: 'ratio', op: '>=', limit: target },
+        note: note('chatgate') ?? note(ref) ?? bound,
+      },
+      {
+        scenario: '1 handshake',
+        metric: 'handshakes per server CPU-second',
+        value: fig('chatgate', (s) => s.perCpuSecond),
+        reference: { label: serverLabel[ref], value: fig(ref, (s) => s.perCpuSecond) },
+        target: { on: 'ratio', op: '>=', limit: target },
+        note: note('chatgate') ?? note(ref),
+      },
+    )
+  }
+  for (const [metric, pick] of [
+    ['latency p50 ms', (s: Sample) => s.p50],
+    ['latency p99 ms', (s: Sample) => s.p99],
+  ] as const) {
+    for (const ref of ['ws', 'socketio'] as const) {
+      rows.push({
+        scenario: '1 handshake',
+        metric: `${metric} (at ${ctx.profile.handshake.concurrency} in flight)`,
+        value: fig('chatgate', pick),
+        reference: { label: serverLabel[ref], value: fig(ref, pick) },
+        digits: 2,
+        note: note('chatgate') ?? note(ref),
+      })
+    }
+  }
+  return rows
+}
