@@ -113,7 +113,7 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const port = await freePort()
   const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${opts.kind}-${Date.now()}.cpuprofile`] : []
-  const argv = pinned(opts.cpu, [process.execPath, '--expose-gc', ...profile, '--import', 'tsx', '--import', join(here, 'servers/probe.ts'), entries[opts.kind]])
+  const argv = pinned(opts.cpu, [process.execPath, '--expose-gc', ...profile, '--import', 'tsx', '--import', join(here, 'servers/probe.js'), entries[opts.kind]])
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -1,0 +1,87 @@
+import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { dial, type TargetSpec } from '../bench/client/dial.js'
+import { runHandshakes } from '../bench/client/handshake.js'
+import { buildFixture, type Fixture } from '../bench/fixtures.js'
+import { startServer, type RunningServer } from '../bench/processes.js'
+
+let dir: string
+let fixture: Fixture
+let bare: RunningServer
+let sio: RunningServer
+
+test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'chatgate-bench-refs-'))
+  fixture = buildFixture(join(dir, 'f.db'), { tokenUsers: 6, fillerSessions: 10, loginAccounts: 0, bcryptCost: 4 })
+  // Revoke the last token's session, as chatgate would.
+  const db = new Database(fixture.dbPath)
+  db.prepare("UPDATE sessions SET revoked_at = ?, revoked_reason = 'logout' WHERE id = ?").run(Date.now(), fixture.credentials[5]!.sessionId)
+  db.close()
+  ;[bare, sio] = await Promise.all([
+    startServer({ kind: 'ws', dbPath: fixture.dbPath, cpu: null }),
+    startServer({ kind: 'socketio', dbPath: fixture.dbPath, cpu: null }),
+  ])
+})
+test.after(async () => {
+  await Promise.all([bare?.stop(), sio?.stop()])
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const sioTarget = (client: TargetSpec['client']): TargetSpec => ({ protocol: 'socketio', url: sio.dialUrl, client })
+
+async function refusal(target: TargetSpec, cred: { token: string; username: string }): Promise<string> {
+  try {
+    const conn = await dial(target, cred)
+    await conn.close()
+  } catch (e) {
+    return (e as Error).message
+  }
+  throw new Error('the handshake was accepted')
+}
+
+test('bench references › bare ws should welcome any client, with both load generators', async () => {
+  for (const client of ['wire', 'library'] as const) {
+    const conn = await dial({ protocol: 'ws', url: bare.dialUrl, client }, { token: 'anything', username: 'anyone' })
+    assert.is(await conn.close(), 1000)
+  }
+})
+
+test('bench references › Socket.IO should welcome a valid token, with both load generators', async () => {
+  const [a] = fixture.credentials
+  for (const client of ['wire', 'library'] as const) {
+    const conn = await dial(sioTarget(client), a!)
+    await conn.close()
+  }
+})
+
+test('bench references › Socket.IO should refuse a token with another username, an unknown token and a revoked session', async () => {
+  const [a, b] = fixture.credentials
+  for (const client of ['wire', 'library'] as const) {
+    assert.match(await refusal(sioTarget(client), { token: a!.token, username: b!.username }), /UNAUTHORIZED/)
+    assert.match(await refusal(sioTarget(client), { token: 'x'.repeat(43), username: a!.username }), /UNAUTHORIZED/)
+    assert.match(await refusal(sioTarget(client), fixture.credentials[5]!), /UNAUTHORIZED/)
+  }
+})
+
+test('bench references › a closed loop of handshakes should count every cycle and no failure', async () => {
+  const creds = fixture.credentials.slice(0, 5)
+  const r = await runHandshakes({ type: 'handshake', target: sioTarget('wire'), credentials: creds, concurrency: 4, durationMs: 10_000, maxCount: 40 })
+  assert.is(r.failed, 0, r.firstError ?? '')
+  assert.is(r.completed, 40)
+  assert.is(r.latency.count, 40)
+  assert.ok(r.latency.p50 > 0 && r.latency.p99 >= r.latency.p50)
+})
+
+test('bench references › the probe should report memory after GC and growing CPU time', async () => {
+  const m = await bare.memory()
+  assert.ok(m.rss > m.heapUsed && m.heapUsed > 0)
+  const c1 = await sio.cpuMicros()
+  await runHandshakes({ type: 'handshake', target: sioTarget('wire'), credentials: fixture.credentials.slice(0, 5), concurrency: 2, durationMs: 10_000, maxCount: 20 })
+  assert.ok((await sio.cpuMicros()) > c1)
+})
+
+test.run()
