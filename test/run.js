@@ -3,7 +3,7 @@
 // file's result, and ends with one plain line `N passed, N failed` summed from uvu's counts.
 // `--services` runs test/services/ (needs PostgreSQL and Redis); a name filter may follow.
 import { spawn } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 
 const args = process.argv.slice(2)
@@ -12,7 +12,7 @@ const filter = args.find((a) => !a.startsWith('--'))
 const dir = services ? 'test/services' : 'test'
 const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 180_000)
 
-const files = readdirSync(dir)
+const files = (existsSync(dir) ? readdirSync(dir) : [])
   .filter((f) => f.endsWith('.test.ts') && (!filter || f.includes(filter)))
   .sort()
   .map((f) => join(dir, f))
