@@ -165,6 +165,20 @@ test('cli › user passwd should set the piped password and revoke every session
   assert.is((await request(srv.url, 'POST', '/session', { body: { username: 'joan', password: 'password-123' } })).status, 401)
 })
 
+test('cli › should write its audit lines to stderr with LOG_LEVEL=info, without the password', async () => {
+  const r = await runCli(['user', 'add', 'kira', '--json'], { env: { ...env, LOG_LEVEL: 'info' }, input: 'kira-secret-pass\n' })
+  ok(r, 'user add')
+  assert.not.ok(r.stdout.includes('kira-secret-pass'))
+  assert.not.ok(r.stderr.includes('kira-secret-pass'))
+  const audit = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.equal(
+    audit.map((e) => [e.event, e.action, e.actor, e.username]),
+    [['admin_action', 'add_user', 'cli', 'kira']],
+  )
+  assert.type(audit[0].os_user, 'string')
+  assert.not.match(r.stderr, /\$2[aby]\$/)
+})
+
 test('cli › should refuse a missing database file with exit 1 and create nothing', async () => {
   const path = join(srv.dir, 'missing', 'chatgate.db')
   const r = await runCli(['devices'], { env: { DATABASE_URL: path } })
