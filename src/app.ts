@@ -9,11 +9,14 @@ import type { Config } from './config.js'
 import { createGuards } from './http/guards.js'
 import { createHttpHandler } from './http/handler.js'
 import { Router } from './http/router.js'
+import { adminRoutes } from './http/routes/admin.js'
 import type { RouteDeps } from './http/routes/deps.js'
 import { dialogramRoutes } from './http/routes/dialogram.js'
+import { metricsRoutes } from './http/routes/metrics.js'
 import { nullptrAccountRoutes } from './http/routes/nullptr-accounts.js'
 import { nullptrSessionRoutes } from './http/routes/nullptr-sessions.js'
 import { serviceRoutes } from './http/routes/service.js'
+import { createMetrics, type Metrics } from './metrics.js'
 import type { Store } from './store/types.js'
 
 export interface AppDeps {
@@ -22,6 +25,8 @@ export interface AppDeps {
   log: Logger
   bus?: Bus
   hasher?: PasswordHasher
+  /** One registry per app; built here when not given. */
+  metrics?: Metrics
   now?: () => number
 }
 
@@ -30,6 +35,7 @@ export interface App {
   store: Store
   sessions: SessionService
   bus: Bus
+  metrics: Metrics
   /** Listens on config.port/host (0 → a free port) and resolves with the address. */
   listen(): Promise<AddressInfo>
   /** SIGTERM path: refuse new work, finish in-flight requests, close everything. Idempotent. */
@@ -43,12 +49,16 @@ export function createApp(deps: AppDeps): App {
   const bus = deps.bus ?? new LocalBus()
   const hasher =
     deps.hasher ?? createPasswordHasher({ cost: config.bcryptCost, threads: config.hashWorkers, maxQueue: config.hashQueueMax })
+  const metrics = deps.metrics ?? createMetrics()
+  metrics.readLoginQueueFrom(() => hasher.queueDepth)
   const sessions = new SessionService({
     store,
     hasher,
     now,
     sessionTtlMs: config.sessionTtlMs,
+    onLogin: (kind, result) => metrics.login(kind, result),
     onRevoked: (sessionIds, reason) => {
+      metrics.revoked(reason, sessionIds.length)
       log.info({ event: 'sessions_revoked', reason, count: sessionIds.length, session_ids: sessionIds }, 'sessions revoked')
       bus.publish({ type: 'sessions_revoked', sessionIds, reason }).catch((err) => log.error({ err }, 'could not publish revocation'))
     },
@@ -57,9 +67,11 @@ export function createApp(deps: AppDeps): App {
   const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), log, now }
   const router = new Router([
     ...serviceRoutes(() => draining),
+    ...metricsRoutes(metrics, config.metricsToken),
     ...nullptrAccountRoutes(routeDeps),
     ...nullptrSessionRoutes(routeDeps),
     ...dialogramRoutes(routeDeps),
+    ...adminRoutes(routeDeps),
   ])
 
   const handle = createHttpHandler({ router, log, trustProxy: config.trustProxy })
@@ -88,6 +100,7 @@ export function createApp(deps: AppDeps): App {
     store,
     sessions,
     bus,
+    metrics,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject)

@@ -15,6 +15,7 @@ const Env = z.object({
   SIGNUP: z.enum(['open', 'closed']).default('open'),
   CHATGATE_ADMIN_PASSWORD: z.string().optional(),
   CHATGATE_SERVICE_TOKEN: z.string().min(32, 'CHATGATE_SERVICE_TOKEN must be at least 32 characters').optional(),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HASH_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   HASH_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(1000),
@@ -42,6 +43,8 @@ export type Config = {
   signupOpen: boolean
   adminPassword: string | undefined
   serviceToken: string | undefined
+  /** Set → `GET /metrics` requires `Authorization: Bearer <token>`; unset → /metrics is open. */
+  metricsToken: string | undefined
   logLevel: string
   hashWorkers: number | undefined
   hashQueueMax: number
@@ -81,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signupOpen: e.SIGNUP === 'open',
     adminPassword: e.CHATGATE_ADMIN_PASSWORD,
     serviceToken: e.CHATGATE_SERVICE_TOKEN,
+    metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     hashWorkers: e.HASH_WORKERS,
     hashQueueMax: e.HASH_QUEUE_MAX,
