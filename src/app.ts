@@ -7,6 +7,7 @@ import { LocalBus } from './bus/local.js'
 import type { Bus } from './bus/types.js'
 import type { Config } from './config.js'
 import { createGuards } from './http/guards.js'
+import { answerClientError } from './http/client-error.js'
 import { createHttpHandler } from './http/handler.js'
 import { Router } from './http/router.js'
 import { adminRoutes } from './http/routes/admin.js'
@@ -17,6 +18,8 @@ import { nullptrAccountRoutes } from './http/routes/nullptr-accounts.js'
 import { nullptrSessionRoutes } from './http/routes/nullptr-sessions.js'
 import { serviceRoutes } from './http/routes/service.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { memoryBackend, type LimiterBackend } from './limits/backend.js'
+import { createLimits, type Limits } from './limits/limits.js'
 import type { Store } from './store/types.js'
 
 export interface AppDeps {
@@ -28,6 +31,8 @@ export interface AppDeps {
   /** One registry per app; built here when not given. */
   metrics?: Metrics
   now?: () => number
+  /** Where rate-limit counters live; in memory unless given (Redis for scale-out). */
+  limiterBackend?: LimiterBackend
 }
 
 export interface App {
@@ -36,6 +41,8 @@ export interface App {
   sessions: SessionService
   bus: Bus
   metrics: Metrics
+  /** Abuse limits; the gateway calls `limits.upgrade.consume(ip)` before each upgrade. */
+  limits: Limits
   /** Listens on config.port/host (0 → a free port) and resolves with the address. */
   listen(): Promise<AddressInfo>
   /** SIGTERM path: refuse new work, finish in-flight requests, close everything. Idempotent. */
@@ -63,8 +70,9 @@ export function createApp(deps: AppDeps): App {
       bus.publish({ type: 'sessions_revoked', sessionIds, reason }).catch((err) => log.error({ err }, 'could not publish revocation'))
     },
   })
+  const limits = createLimits(config.limits, deps.limiterBackend ?? memoryBackend)
   let draining = false
-  const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), log, now }
+  const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), limits, log, now }
   const router = new Router([
     ...serviceRoutes(() => draining),
     ...metricsRoutes(metrics, config.metricsToken),
@@ -75,11 +83,24 @@ export function createApp(deps: AppDeps): App {
   ])
 
   const handle = createHttpHandler({ router, log, trustProxy: config.trustProxy })
-  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    if (draining) res.setHeader('connection', 'close')
-    void handle(req, res)
-  })
-  server.keepAliveTimeout = 5_000
+  const httpLimits = config.http
+  const server = createServer(
+    {
+      maxHeaderSize: httpLimits.maxHeaderBytes,
+      headersTimeout: httpLimits.headersTimeoutMs,
+      requestTimeout: httpLimits.requestTimeoutMs,
+      // node checks the two timeouts above on this interval (30 s by default, which would let a
+      // slow-header client hold a socket three times longer than configured).
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(httpLimits.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      if (draining) res.setHeader('connection', 'close')
+      void handle(req, res)
+    },
+  )
+  server.keepAliveTimeout = httpLimits.keepAliveTimeoutMs
+  server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket
+  server.on('clientError', answerClientError)
 
   let shuttingDown: Promise<void> | undefined
   async function shutdown(): Promise<void> {
@@ -101,6 +122,7 @@ export function createApp(deps: AppDeps): App {
     sessions,
     bus,
     metrics,
+    limits,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject)

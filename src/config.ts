@@ -26,6 +26,18 @@ const Env = z.object({
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  LOGIN_ATTEMPTS_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  REGISTRATIONS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  UPGRADES_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  HTTP_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+}).refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+  path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  message: 'must not be greater than HTTP_REQUEST_TIMEOUT_MS',
 })
 
 export type Config = {
@@ -56,6 +68,21 @@ export type Config = {
   shutdownGraceMs: number
   /** Read the client IP from X-Forwarded-For (only behind a proxy you control). */
   trustProxy: boolean
+  /** Abuse limits (rate-limiter-flexible windows), see src/limits/. */
+  limits: {
+    loginPerAccountPerMin: number
+    loginPerIpPerMin: number
+    registerPerIpPerHour: number
+    upgradesPerIpPerMin: number
+  }
+  /** node:http server limits against slow or oversized clients. */
+  http: {
+    headersTimeoutMs: number
+    requestTimeoutMs: number
+    maxHeaderBytes: number
+    keepAliveTimeoutMs: number
+    maxRequestsPerSocket: number
+  }
 }
 
 /** Thrown when the environment holds an invalid setting; the message names each one. */
@@ -95,5 +122,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     trustProxy: e.TRUST_PROXY === 'true',
+    limits: {
+      loginPerAccountPerMin: e.LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN,
+      loginPerIpPerMin: e.LOGIN_ATTEMPTS_PER_IP_PER_MIN,
+      registerPerIpPerHour: e.REGISTRATIONS_PER_IP_PER_HOUR,
+      upgradesPerIpPerMin: e.UPGRADES_PER_IP_PER_MIN,
+    },
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
+      keepAliveTimeoutMs: e.HTTP_KEEPALIVE_TIMEOUT_MS,
+      maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
+    },
   }
 }
