@@ -23,15 +23,20 @@ export function pgUrlFor(schema: string, base = TEST_PG_URL): string {
   return url.toString()
 }
 
-/** Runs one statement on the test server on a short-lived connection. */
-export async function pgAdmin<R extends pg.QueryResultRow = any>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+/** Runs `work` on a short-lived connection to the test server. */
+export async function withPgClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 3_000 })
   await client.connect()
   try {
-    return await client.query<R>(sql, values)
+    return await work(client)
   } finally {
     await client.end()
   }
+}
+
+/** Runs one statement on the test server on a short-lived connection. */
+export function pgAdmin<R extends pg.QueryResultRow = any>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  return withPgClient((client) => client.query<R>(sql, values))
 }
 
 /** Drops a test schema and everything in it. */
