@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { createApp, type App } from '../../src/app.js'
+import { openBus } from '../../src/bus/open.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createLogger } from '../../src/log.js'
 import { openStore } from '../../src/store/open.js'
@@ -56,7 +57,7 @@ export async function startServer(env: Record<string, string> = {}, options: { d
   })
   const log = createLogger(config.logLevel, sink)
   const store = await openStore(config.databaseUrl, { onError: (err) => log.error({ err }, 'database connection error') })
-  const app = createApp({ config, store, log })
+  const app = createApp({ config, store, log, bus: await openBus(config, log) })
   const { ensureAdmin } = await import('../../src/bootstrap-admin.js')
   await ensureAdmin({ store, sessions: app.sessions, log }, config.adminPassword)
   const { port } = await app.listen()
