@@ -13,7 +13,9 @@ import type { RouteDeps } from './http/routes/deps.js'
 import { dialogramRoutes } from './http/routes/dialogram.js'
 import { nullptrAccountRoutes } from './http/routes/nullptr-accounts.js'
 import { nullptrSessionRoutes } from './http/routes/nullptr-sessions.js'
+import { pushRoutes } from './http/routes/push.js'
 import { serviceRoutes } from './http/routes/service.js'
+import { createBusDeliverer, type EventDeliverer } from './push.js'
 import type { Store } from './store/types.js'
 
 export interface AppDeps {
@@ -23,6 +25,8 @@ export interface AppDeps {
   bus?: Bus
   hasher?: PasswordHasher
   now?: () => number
+  /** Server push to live devices; the default only publishes on the bus (no gateway yet). */
+  deliverer?: EventDeliverer
 }
 
 export interface App {
@@ -60,6 +64,7 @@ export function createApp(deps: AppDeps): App {
     ...nullptrAccountRoutes(routeDeps),
     ...nullptrSessionRoutes(routeDeps),
     ...dialogramRoutes(routeDeps),
+    ...pushRoutes(routeDeps, deps.deliverer ?? createBusDeliverer(bus)),
   ])
 
   const handle = createHttpHandler({ router, log, trustProxy: config.trustProxy })
