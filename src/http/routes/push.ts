@@ -1,13 +1,13 @@
 import { z } from 'zod'
-import { isValidUsername, normalizeUsername } from '../../auth/rules.js'
+import { normalizeUsername } from '../../auth/rules.js'
 import { ApiError } from '../../errors.js'
 import type { EventDeliverer } from '../../push.js'
 import { parseWith, readJson } from '../body.js'
 import type { Route } from '../router.js'
 import type { RouteDeps } from './deps.js'
 
-/** `{data}`: any JSON value, `null` included, but present (the body as a whole is ≤ 16 KiB). */
-const PushBody = z.object({ data: z.unknown() }).refine((b) => b.data !== undefined, { path: ['data'], message: 'required' })
+/** `{data}`: any JSON value, `null` included; a missing key is refused (the body as a whole is ≤ 16 KiB). */
+const PushBody = z.object({ data: z.unknown() })
 
 /**
  * `POST /admin/users/:username/events`: a chat backend (service token) or an operator (backoffice
@@ -23,8 +23,7 @@ export function pushRoutes({ store, guards, log }: RouteDeps, deliverer: EventDe
       async handle(ctx) {
         const caller = await guards.requireAdmin(ctx)
         const body = parseWith(PushBody, await readJson(ctx.req))
-        const username = normalizeUsername(ctx.params.username ?? '')
-        const user = username.length <= 64 && isValidUsername(username) ? await store.findUserByUsername(username) : null
+        const user = await store.findUserByUsername(normalizeUsername(ctx.params.username ?? ''))
         if (!user) throw new ApiError('NOT_FOUND', 'No such user.')
         const delivered = await deliverer.deliver(user.id, body.data)
         // The payload is the backend's business: never logged, only that a push happened.
