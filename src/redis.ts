@@ -34,12 +34,15 @@ export function createRedisClient(url: string, name: string, log: Logger, option
   client.on('error', (err: Error) => {
     lastError = err
   })
+  let everReady = false
   client.on('reconnecting', () => {
     if (down) return
     down = true
-    log.warn({ err: lastError, redis: describeRedisUrl(url), connection: name }, 'redis connection lost; reconnecting with backoff')
+    const msg = everReady ? 'redis connection lost; reconnecting with backoff' : 'redis not reachable yet; retrying with backoff'
+    log.warn({ err: lastError, redis: describeRedisUrl(url), connection: name }, msg)
   })
   client.on('ready', () => {
+    everReady = true
     lastError = undefined
     if (!down) return
     down = false
