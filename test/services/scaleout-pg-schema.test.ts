@@ -141,6 +141,20 @@ isolation('should run every pooled connection in its own schema', async () => {
   assert.ok(paths.rows[0]!.n >= 2, `expected several pooled connections, saw ${paths.rows[0]!.n}`)
 })
 
+isolation('should keep server options given in the URL and add the schema search_path to them', async () => {
+  const schema = schemaForTest()
+  const url = new URL(pgUrlFor(schema))
+  url.searchParams.set('options', '-c statement_timeout=4321')
+  const pool = createPostgresPool(parsePostgresUrl(url.toString()))
+  try {
+    const settings = await Promise.all([pool.query('SHOW statement_timeout'), pool.query('SHOW search_path')])
+    assert.is(settings[0].rows[0].statement_timeout, '4321ms')
+    assert.is(settings[1].rows[0].search_path, schema)
+  } finally {
+    await pool.end()
+  }
+})
+
 isolation('should refuse a schema name that is not a plain lowercase identifier', async () => {
   for (const bad of ['Bad', 'a-b', '1abc', 'x;drop schema public', '', 'a'.repeat(64)]) {
     const err = await openPostgresStore(`${pgUrlFor('placeholder')}`.replace('placeholder', encodeURIComponent(bad))).catch((e) => e)
