@@ -16,10 +16,12 @@ import { dialogramRoutes } from './http/routes/dialogram.js'
 import { metricsRoutes } from './http/routes/metrics.js'
 import { nullptrAccountRoutes } from './http/routes/nullptr-accounts.js'
 import { nullptrSessionRoutes } from './http/routes/nullptr-sessions.js'
+import { pushRoutes } from './http/routes/push.js'
 import { serviceRoutes } from './http/routes/service.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { memoryBackend, type LimiterBackend } from './limits/backend.js'
 import { createLimits, type Limits } from './limits/limits.js'
+import { createBusDeliverer, type EventDeliverer } from './push.js'
 import type { Store } from './store/types.js'
 
 export interface AppDeps {
@@ -33,6 +35,8 @@ export interface AppDeps {
   now?: () => number
   /** Where rate-limit counters live; in memory unless given (Redis for scale-out). */
   limiterBackend?: LimiterBackend
+  /** Server push to live devices; the default only publishes on the bus (no gateway yet). */
+  deliverer?: EventDeliverer
 }
 
 export interface App {
@@ -80,6 +84,7 @@ export function createApp(deps: AppDeps): App {
     ...nullptrSessionRoutes(routeDeps),
     ...dialogramRoutes(routeDeps),
     ...adminRoutes(routeDeps),
+    ...pushRoutes(routeDeps, deps.deliverer ?? createBusDeliverer(bus)),
   ])
 
   const handle = createHttpHandler({ router, log, trustProxy: config.trustProxy })

@@ -6,6 +6,7 @@ const Env = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().min(1).default('./data/chatgate.db'),
   REDIS_URL: z.string().url().optional(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX: 1-64 characters of A-Z a-z 0-9 : _ . -').default('chatgate:'),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
   SESSION_TTL_DAYS: z.coerce.number().positive().max(3650).default(30),
@@ -45,6 +46,8 @@ export type Config = {
   host: string
   databaseUrl: string
   redisUrl: string | undefined
+  /** Prefix of every Redis channel and key this deployment uses (several deployments, or tests, can share a server). */
+  redisPrefix: string
   nodeId: string | undefined
   bcryptCost: number
   sessionTtlMs: number
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     nodeId: e.NODE_ID,
     bcryptCost: e.BCRYPT_COST,
     sessionTtlMs: Math.round(e.SESSION_TTL_DAYS * 86_400_000),

@@ -41,8 +41,12 @@ export async function removeConnectionRows(store: Store, ids: string[]): Promise
 }
 
 /** Collects every bus event the app publishes from now on. */
-export function captureBus(app: App): BusEvent[] {
-  const events: BusEvent[] = []
-  app.bus.subscribe((e) => events.push(e))
+export function captureBus(app: App): RevocationEvent[] {
+  const events: RevocationEvent[] = []
+  app.bus.subscribe((e) => {
+    if (e.type === 'sessions_revoked') events.push(e)
+  })
   return events
 }
+
+type RevocationEvent = Extract<BusEvent, { type: 'sessions_revoked' }>
