@@ -14,7 +14,7 @@ const cli = (args: string[], input?: string) => runCli(args, { env, ...(input ==
 
 test.before(async () => {
   srv = await startServer()
-  env = { DATABASE_URL: srv.dbPath }
+  env = { DATABASE_URL: srv.databaseUrl }
 })
 test.after(async () => {
   await srv.close()
