@@ -6,6 +6,8 @@ import { SessionService } from './auth/sessions.js'
 import { LocalBus } from './bus/local.js'
 import type { Bus } from './bus/types.js'
 import type { Config } from './config.js'
+import { createGateway, type Gateway } from './gateway/gateway.js'
+import type { GatewayObserver } from './gateway/observer.js'
 import { createGuards } from './http/guards.js'
 import { createHttpHandler } from './http/handler.js'
 import { Router } from './http/router.js'
@@ -23,6 +25,8 @@ export interface AppDeps {
   bus?: Bus
   hasher?: PasswordHasher
   now?: () => number
+  /** Metrics hooks of the WebSocket gateway (default: none). */
+  gatewayObserver?: GatewayObserver
 }
 
 export interface App {
@@ -30,9 +34,14 @@ export interface App {
   store: Store
   sessions: SessionService
   bus: Bus
+  /** `GET /ws`: live connections (`gateway.registry`), `gateway.flush()` of connection rows. */
+  gateway: Gateway
   /** Listens on config.port/host (0 → a free port) and resolves with the address. */
   listen(): Promise<AddressInfo>
-  /** SIGTERM path: refuse new work, finish in-flight requests, close everything. Idempotent. */
+  /**
+   * SIGTERM path: refuse new work (HTTP and upgrades: 503), close sockets with 1001, finish
+   * in-flight requests, remove this node's connection rows, close everything. Idempotent.
+   */
   shutdown(): Promise<void>
 }
 
@@ -68,6 +77,8 @@ export function createApp(deps: AppDeps): App {
     void handle(req, res)
   })
   server.keepAliveTimeout = 5_000
+  const gateway = createGateway({ config, store, sessions, bus, log, now, observer: deps.gatewayObserver })
+  server.on('upgrade', gateway.handleUpgrade)
 
   let shuttingDown: Promise<void> | undefined
   async function shutdown(): Promise<void> {
@@ -75,6 +86,7 @@ export function createApp(deps: AppDeps): App {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
+    await gateway.close()
     await closed
     clearTimeout(deadline)
     await hasher.close()
@@ -88,14 +100,17 @@ export function createApp(deps: AppDeps): App {
     store,
     sessions,
     bus,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    gateway,
+    listen: async () => {
+      await gateway.start()
+      return new Promise((resolve, reject) => {
         server.once('error', reject)
         server.listen(config.port, config.host, () => {
           server.off('error', reject)
           resolve(server.address() as AddressInfo)
         })
-      }),
+      })
+    },
     shutdown: () => (shuttingDown ??= shutdown()),
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,6 +35,8 @@ export async function startServer(env: Record<string, string> = {}, options: { d
     BCRYPT_COST: '4',
     LOG_LEVEL: 'debug',
     CHATGATE_ADMIN_PASSWORD: 'admin-password-123',
+    // Each test server is its own gateway node (several run at once, and a restart may reuse an id).
+    NODE_ID: `test-${randomUUID()}`,
     ...env,
   })
   const logs: string[] = []
