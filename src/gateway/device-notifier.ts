@@ -11,6 +11,8 @@ export const DEVICES_COALESCE_MS = 50
 interface PendingChange {
   /** Connections whose own open or close caused the change. */
   causes: Set<string>
+  /** True when some change had no connection behind it (a revocation, another node): nobody is skipped. */
+  uncaused: boolean
   /** True when a change happened on this node (other nodes must then be told). */
   local: boolean
 }
@@ -41,8 +43,9 @@ export class DeviceNotifier {
   changed(userId: string, cause: string | null, origin: 'local' | 'remote'): void {
     if (this.stopped) return
     let p = this.pending.get(userId)
-    if (!p) this.pending.set(userId, (p = { causes: new Set(), local: false }))
+    if (!p) this.pending.set(userId, (p = { causes: new Set(), uncaused: false, local: false }))
     if (cause !== null) p.causes.add(cause)
+    else p.uncaused = true
     if (origin === 'local') p.local = true
     this.timer ??= setTimeout(() => {
       this.timer = null
@@ -77,7 +80,7 @@ export class DeviceNotifier {
   }
 
   private async pushTo(userId: string, change: PendingChange): Promise<void> {
-    const onlyCause = change.causes.size === 1 ? [...change.causes][0] : undefined
+    const onlyCause = change.causes.size === 1 && !change.uncaused ? [...change.causes][0] : undefined
     const recipients = () => this.deps.registry.ofUser(userId).filter((c) => c.id !== onlyCause)
     if (recipients().length === 0) return
     const devices = await listUserDevices(this.deps.store, userId, this.deps.now())
