@@ -36,6 +36,7 @@ export class DeviceNotifier {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<void> | null = null
   private stopped = false
+  private idleWaiters: (() => void)[] = []
 
   constructor(private readonly deps: DeviceNotifierDeps) {}
 
@@ -49,8 +50,17 @@ export class DeviceNotifier {
     if (origin === 'local') p.local = true
     this.timer ??= setTimeout(() => {
       this.timer = null
-      this.running = this.pushAll().finally(() => (this.running = null))
+      this.running = this.pushAll().finally(() => {
+        this.running = null
+        if (!this.timer) this.wakeIdleWaiters()
+      })
     }, DEVICES_COALESCE_MS)
+  }
+
+  /** Resolves once no change is pending and no push is running (tests, shutdown). */
+  settled(): Promise<void> {
+    if (!this.timer && !this.running) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
   /** Drops what is pending and waits for a push in progress. */
@@ -60,6 +70,13 @@ export class DeviceNotifier {
     this.timer = null
     this.pending.clear()
     await this.running
+    this.wakeIdleWaiters()
+  }
+
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters
+    this.idleWaiters = []
+    for (const wake of waiters) wake()
   }
 
   private async pushAll(): Promise<void> {

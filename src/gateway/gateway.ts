@@ -58,6 +58,8 @@ export interface Gateway {
   start(): Promise<void>
   /** Resolves once every connection row change so far is in the store. */
   flush(): Promise<void>
+  /** flush(), then waits until no `devices` push is pending (tests). */
+  settle(): Promise<void>
   /** Sends `{"type":"event","data":…}` to the user's live sockets on this node; returns how many. */
   deliverLocal(userId: string, data: unknown): number
   /** Refuses new upgrades (503) and closes every live socket with 1001; resolves when they are closed. */
@@ -308,6 +310,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       liveness.start()
     },
     flush: () => registry.flush(),
+    async settle() {
+      await registry.flush()
+      await notifier.settled()
+    },
     deliverLocal(userId, data) {
       const conns = registry.ofUser(userId)
       if (conns.length === 0) return 0

@@ -35,6 +35,7 @@ export class TestClient {
   afterClose = 0
   private cursor = 0
   private wake: (() => void) | null = null
+  private readonly ignored = new Set<string>()
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
@@ -52,9 +53,16 @@ export class TestClient {
     ws.on('error', () => undefined) // surfaced through `closed`
   }
 
-  /** The next unread frame; fails after `ms` or when the socket closes first. */
+  /** Makes next() skip frames of these types (e.g. `devices`, which other sockets' comings and goings cause). */
+  ignore(...types: string[]): this {
+    for (const t of types) this.ignored.add(t)
+    return this
+  }
+
+  /** The next unread frame (not of an ignored type); fails after `ms` or when the socket closes first. */
   async next(ms = 2_000): Promise<Frame> {
     const deadline = Date.now() + ms
+    while (this.cursor < this.messages.length && this.ignored.has(this.messages[this.cursor]!.type)) this.cursor++
     while (this.cursor >= this.messages.length) {
       if (this.closeInfo) throw new Error(`socket closed (${this.closeInfo.code}) while waiting for a frame`)
       const left = deadline - Date.now()
@@ -67,6 +75,7 @@ export class TestClient {
         }
       })
       this.wake = null
+      while (this.cursor < this.messages.length && this.ignored.has(this.messages[this.cursor]!.type)) this.cursor++
     }
     return this.messages[this.cursor++]!
   }
