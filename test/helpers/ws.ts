@@ -5,9 +5,9 @@ import WebSocket, { type ClientOptions } from 'ws'
 export type Frame = { type: string; [key: string]: any }
 
 /** Fails with `label` unless `predicate` becomes true within `ms` (checked every 5 ms). */
-export async function waitFor(predicate: () => boolean, ms = 2_000, label = 'condition'): Promise<void> {
+export async function waitFor(predicate: () => boolean | Promise<boolean>, ms = 2_000, label = 'condition'): Promise<void> {
   const deadline = Date.now() + ms
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`)
     await new Promise((r) => setTimeout(r, 5))
   }
