@@ -72,6 +72,11 @@ export interface Gateway {
   sweepExpired(): Promise<void>
 }
 
+/** Error listener of a socket whose upgrade is being checked (ws installs its own after the upgrade). */
+function destroyOnError(this: Duplex): void {
+  this.destroy()
+}
+
 /** Builds the gateway; wire `handleUpgrade` to the HTTP server and call `start()` before listening. */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, store, sessions, bus, log, now } = deps
@@ -243,31 +248,41 @@ export function createGateway(deps: GatewayDeps): Gateway {
     writeRefusal(socket, e)
   }
 
+  // Fail closed: whatever goes wrong before the upgrade becomes a refusal, never a socket.
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const onSocketError = () => socket.destroy()
-    socket.on('error', onSocketError)
-    let client: ClientInfo = { ip: 'unknown', userAgent: '' }
-    let upgraded = false
-    const run = async () => {
+    socket.on('error', destroyOnError)
+    let client: ClientInfo
+    try {
       client = clientInfo(req, config.trustProxy)
-      const adm = await admitUpgrade(req, client, handshakeDeps)
-      if (socket.destroyed) return // the client gave up while we checked
-      admitNow(adm, handshakeDeps)
-      socket.off('error', onSocketError)
-      upgraded = true
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        try {
-          accept(ws, adm)
-        } catch (err) {
-          log.error({ err, event: 'ws_accept_failed' }, 'could not set up an accepted websocket')
-          ws.close(CloseCode.INTERNAL_ERROR, 'INTERNAL_ERROR')
-        }
-      })
+    } catch (err) {
+      refuse(socket, err, { ip: 'unknown', userAgent: '' })
+      return
     }
-    // Fail closed: whatever goes wrong before the upgrade becomes a refusal, never a socket.
-    run().catch((err) => {
-      if (upgraded) log.error({ err, event: 'ws_upgrade_failed' }, 'websocket upgrade failed')
-      else refuse(socket, err, client)
+    admitUpgrade(req, client, handshakeDeps)
+      .then(
+        (adm) => upgrade(req, socket, head, adm),
+        (err) => refuse(socket, err, client),
+      )
+      .catch((err) => log.error({ err, event: 'ws_upgrade_failed' }, 'websocket upgrade failed'))
+  }
+
+  /** The synchronous last step: final checks, then ws completes the handshake and calls accept. */
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, adm: Admission): void {
+    if (socket.destroyed) return // the client gave up while we checked
+    try {
+      admitNow(adm, handshakeDeps)
+    } catch (err) {
+      refuse(socket, err, adm.client)
+      return
+    }
+    socket.off('error', destroyOnError)
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        accept(ws, adm)
+      } catch (err) {
+        log.error({ err, event: 'ws_accept_failed' }, 'could not set up an accepted websocket')
+        ws.close(CloseCode.INTERNAL_ERROR, 'INTERNAL_ERROR')
+      }
     })
   }
 

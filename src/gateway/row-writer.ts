@@ -3,11 +3,17 @@ import type { ConnectionRow, Store } from '../store/types.js'
 
 /** After a failed write, the queue is retried after this long (the rows stay queued meanwhile). */
 const RETRY_MS = 1_000
+/**
+ * At most one batch per this many ms. A commit costs far more than a row (it was a third of the
+ * server's CPU in a handshake storm at one commit per turn), so under load the turns share one.
+ */
+export const MIN_BATCH_INTERVAL_MS = 20
 
 /**
  * Write-behind of connection rows: opens and closes are queued and written in one
- * `store.applyConnectionChanges` call per event-loop turn, batches strictly in order. A connection
- * opened and closed before its batch left never touches the database.
+ * `store.applyConnectionChanges` call at the end of the event-loop turn (at most one per
+ * MIN_BATCH_INTERVAL_MS under load), batches strictly in order. A connection opened and closed
+ * before its batch left never touches the database.
  */
 export class ConnectionRowWriter {
   private opened = new Map<string, ConnectionRow>()
@@ -15,6 +21,7 @@ export class ConnectionRowWriter {
   /** Queued opens of new connections (not rewrites): closing one of these needs no delete. */
   private readonly fresh = new Set<string>()
   private scheduled = false
+  private lastBatchAt = -Infinity
   private retryTimer: NodeJS.Timeout | null = null
   private inFlight: Promise<void> | null = null
   private stopped = false
@@ -63,18 +70,22 @@ export class ConnectionRowWriter {
   private schedule(): void {
     if (this.scheduled || this.stopped || this.retryTimer) return
     this.scheduled = true
-    setImmediate(() => {
-      this.scheduled = false
-      if (this.stopped) return
-      this.writeBatch().catch((err) => {
-        this.deps.log.error({ err, event: 'connection_rows_failed', pending: this.pending }, 'could not write connection rows; retrying')
-        if (this.stopped || this.retryTimer) return
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = null
-          this.schedule()
-        }, RETRY_MS)
-        this.retryTimer.unref()
-      })
+    const wait = this.lastBatchAt + MIN_BATCH_INTERVAL_MS - performance.now()
+    if (wait <= 0) setImmediate(() => this.writeScheduled())
+    else setTimeout(() => this.writeScheduled(), wait).unref()
+  }
+
+  private writeScheduled(): void {
+    this.scheduled = false
+    if (this.stopped) return
+    this.writeBatch().catch((err) => {
+      this.deps.log.error({ err, event: 'connection_rows_failed', pending: this.pending }, 'could not write connection rows; retrying')
+      if (this.stopped || this.retryTimer) return
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null
+        this.schedule()
+      }, RETRY_MS)
+      this.retryTimer.unref()
     })
   }
 
@@ -88,6 +99,7 @@ export class ConnectionRowWriter {
     for (const row of opened) if (this.fresh.delete(row.id)) freshInBatch.add(row.id)
     this.opened = new Map()
     this.closed = new Set()
+    this.lastBatchAt = performance.now()
     const write = this.deps.store.applyConnectionChanges(opened, closed)
     this.inFlight = write
     try {
