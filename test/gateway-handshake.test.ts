@@ -145,6 +145,24 @@ test('gateway › should answer upgrades on other paths with 404', async () => {
   assertRefused(await connect(srv.url, { path: '/socket', token: alice.token, username: 'alice' }), 404, 'NOT_FOUND')
 })
 
+test('gateway › should fail closed with 500 when the session lookup throws, never upgrading', async () => {
+  const store = srv.app.store
+  const original = store.findSessionByTokenHash
+  store.findSessionByTokenHash = async () => {
+    throw new Error('disk I/O error')
+  }
+  try {
+    const before = srv.app.gateway.registry.size
+    assertRefused(await connect(srv.url, { token: alice.token, username: 'alice' }), 500, 'INTERNAL_ERROR')
+    assert.is(srv.app.gateway.registry.size, before)
+    assert.ok(srv.logs.some((l) => l.includes('"ws_handshake_failed"') && l.includes('disk I/O error')))
+  } finally {
+    store.findSessionByTokenHash = original
+  }
+  const ok = await connectOk(srv.url, { token: alice.token, username: 'alice' })
+  await ok.client.close()
+})
+
 test('gateway › should log refusals without the token', async () => {
   const marker = `token.${bob.token}`
   await connect(srv.url, { protocols: ['chatgate.v1', marker, 'username.alice'] })
