@@ -26,16 +26,13 @@ import { noopObserver, type GatewayObserver } from './observer.js'
 import { writeRefusal } from './refuse.js'
 import { Registry } from './registry.js'
 import { RevocationWatcher } from './revocation-watcher.js'
+import { Revocations } from './revocations.js'
 import { ConnectionRowWriter } from './row-writer.js'
 
 /** A server-initiated close waits this long for the peer's close frame before cutting the socket. */
 const CLOSE_HANDSHAKE_MS = 5_000
 /** A message may arrive in at most this many fragments (more → 1008). */
 const MAX_FRAGMENTS = 128
-/** A session revoked on this node within this window is refused even if its lookup raced the revocation. */
-const RECENT_REVOCATION_MS = 60_000
-/** At most this many offline sessions of one revocation are looked up to refresh device lists. */
-const MAX_REVOCATION_LOOKUPS = 1_000
 
 export interface GatewayDeps {
   config: Config
@@ -97,7 +94,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const wss = new WebSocketServer(options)
   const limits = { maxBufferedBytes: config.wsMaxBufferedBytes, messagesPer10s: config.wsMessagesPer10s }
   let draining = false
-  const recentlyRevoked = new Map<string, number>()
 
   const publish = (event: BusEvent) =>
     bus.publish(event).catch((err) => log.error({ err, event: 'bus_publish_failed', type: event.type }, 'could not publish'))
@@ -108,7 +104,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     now,
     announce: (userIds) => publish({ type: 'devices_changed', nodeId, userIds }),
   })
-  const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids) => closeRevoked(ids) })
+  const revocations = new Revocations({ store, registry, notifier, log, now })
+  const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids) => revocations.apply(ids) })
   const expiry = new ExpirySweep({ store, registry, log, now })
   const liveness = new Liveness({ registry, heartbeatMs: config.heartbeatMs })
   const presence = new NodePresence({ store, log, now, nodeId, onStalled: () => registry.rewriteAll() })
@@ -119,7 +116,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     registry,
     now,
     isDraining: () => draining,
-    wasJustRevoked: (id) => recentlyRevoked.has(id),
+    wasJustRevoked: (id) => revocations.wasJustRevoked(id),
   }
 
   const unsubscribe = bus.subscribe((event) => {
@@ -134,7 +131,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     switch (event.type) {
       case 'sessions_revoked':
         watcher.markHandled(event.sessionIds)
-        closeRevoked(event.sessionIds)
+        revocations.apply(event.sessionIds)
         return
       case 'session_connected':
         // Another node accepted this pair: under `replace` its socket wins over older ones here.
@@ -145,36 +142,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
         if (event.nodeId === nodeId) return
         for (const userId of event.userIds) if (registry.hasUser(userId)) notifier.changed(userId, null, 'remote')
         return
-    }
-  }
-
-  /** Closes (4501) every local socket of revoked sessions; refreshes device lists for the others. */
-  function closeRevoked(sessionIds: string[]): void {
-    const at = now()
-    for (const [id, when] of recentlyRevoked) {
-      if (at - when < RECENT_REVOCATION_MS) break
-      recentlyRevoked.delete(id)
-    }
-    const offline: string[] = []
-    for (const id of sessionIds) {
-      recentlyRevoked.delete(id)
-      recentlyRevoked.set(id, at)
-      const conns = registry.ofSession(id)
-      if (conns.length === 0) offline.push(id)
-      for (const c of conns) c.revoke('SESSION_REVOKED')
-    }
-    if (offline.length > 0 && registry.size > 0) void refreshDevicesAfterRevocation(offline)
-  }
-
-  /** A revoked device that had no socket here still leaves its user's list: tell their live sockets. */
-  async function refreshDevicesAfterRevocation(sessionIds: string[]): Promise<void> {
-    try {
-      for (const id of sessionIds.slice(0, MAX_REVOCATION_LOOKUPS)) {
-        const s = await store.findSessionById(id)
-        if (s && registry.hasUser(s.userId)) notifier.changed(s.userId, null, 'remote')
-      }
-    } catch (err) {
-      log.error({ err, event: 'devices_refresh_failed' }, 'could not look up revoked sessions')
     }
   }
 
