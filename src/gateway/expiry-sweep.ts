@@ -29,7 +29,7 @@ export class ExpirySweep {
     await this.running
   }
 
-  /** One pass; public so tests can run it without waiting for the timer. */
+  /** One pass. */
   async sweep(): Promise<void> {
     const now = this.deps.now()
     const due = new Set<string>()

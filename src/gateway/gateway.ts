@@ -63,10 +63,6 @@ export interface Gateway {
   drain(): Promise<void>
   /** drain(), then stops every timer and removes this node's rows. Idempotent. */
   close(): Promise<void>
-  /** One poll for revocations made by other processes (the timer does this every 250 ms). */
-  pollRevocations(): Promise<void>
-  /** One pass of the expiry sweep (the timer does this every second). */
-  sweepExpired(): Promise<void>
 }
 
 /** Error listener of a socket whose upgrade is being checked (ws installs its own after the upgrade). */
@@ -306,7 +302,5 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     drain,
     close: () => (closing ??= close()),
-    pollRevocations: () => watcher.poll(),
-    sweepExpired: () => expiry.sweep(),
   }
 }

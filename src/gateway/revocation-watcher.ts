@@ -51,7 +51,7 @@ export class RevocationWatcher {
     await this.polling
   }
 
-  /** One poll; public so tests can run it without waiting for the timer. */
+  /** One poll. */
   async poll(): Promise<void> {
     try {
       const counter = await this.deps.store.externalChangeCounter()
