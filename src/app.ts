@@ -6,6 +6,8 @@ import { SessionService } from './auth/sessions.js'
 import { LocalBus } from './bus/local.js'
 import type { Bus } from './bus/types.js'
 import type { Config } from './config.js'
+import { createGateway, type Gateway } from './gateway/gateway.js'
+import type { GatewayObserver } from './gateway/observer.js'
 import { createGuards } from './http/guards.js'
 import { answerClientError } from './http/client-error.js'
 import { createHttpHandler } from './http/handler.js'
@@ -37,6 +39,8 @@ export interface AppDeps {
   limiterBackend?: LimiterBackend
   /** Server push to live devices; the default only publishes on the bus (no gateway yet). */
   deliverer?: EventDeliverer
+  /** Metrics hooks of the WebSocket gateway (default: none). */
+  gatewayObserver?: GatewayObserver
 }
 
 export interface App {
@@ -47,9 +51,14 @@ export interface App {
   metrics: Metrics
   /** Abuse limits; the gateway calls `limits.upgrade.consume(ip)` before each upgrade. */
   limits: Limits
+  /** `GET /ws`: live connections (`gateway.registry`), `gateway.flush()` of connection rows. */
+  gateway: Gateway
   /** Listens on config.port/host (0 → a free port) and resolves with the address. */
   listen(): Promise<AddressInfo>
-  /** SIGTERM path: refuse new work, finish in-flight requests, close everything. Idempotent. */
+  /**
+   * SIGTERM path: refuse new work (HTTP and upgrades: 503), close sockets with 1001, finish
+   * in-flight requests, remove this node's connection rows, close everything. Idempotent.
+   */
   shutdown(): Promise<void>
 }
 
@@ -106,6 +115,8 @@ export function createApp(deps: AppDeps): App {
   server.keepAliveTimeout = httpLimits.keepAliveTimeoutMs
   server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket
   server.on('clientError', answerClientError)
+  const gateway = createGateway({ config, store, sessions, bus, log, now, observer: deps.gatewayObserver })
+  server.on('upgrade', gateway.handleUpgrade)
 
   let shuttingDown: Promise<void> | undefined
   async function shutdown(): Promise<void> {
@@ -113,6 +124,7 @@ export function createApp(deps: AppDeps): App {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
+    await gateway.close()
     await closed
     clearTimeout(deadline)
     await hasher.close()
@@ -128,14 +140,17 @@ export function createApp(deps: AppDeps): App {
     bus,
     metrics,
     limits,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    gateway,
+    listen: async () => {
+      await gateway.start()
+      return new Promise((resolve, reject) => {
         server.once('error', reject)
         server.listen(config.port, config.host, () => {
           server.off('error', reject)
           resolve(server.address() as AddressInfo)
         })
-      }),
+      })
+    },
     shutdown: () => (shuttingDown ??= shutdown()),
   }
 }

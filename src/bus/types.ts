@@ -8,6 +8,10 @@ export type BusEvent =
   | { type: 'sessions_revoked'; sessionIds: string[]; reason: RevokeReason }
   /** Server push: `data` for every live device of the user, on every node; `id` names this push. */
   | { type: 'user_event'; userId: string; data: unknown; id: string }
+  /** A pair opened a socket on `nodeId`; under DUPLICATE_POLICY=replace other nodes close their older ones (4500). */
+  | { type: 'session_connected'; nodeId: string; sessionId: string; connectionId: string; connectedAt: number }
+  /** These users' devices changed on `nodeId`; nodes holding their sockets push a fresh `devices` frame. */
+  | { type: 'devices_changed'; nodeId: string; userIds: string[] }
 
 /** Publish/subscribe between the parts of one node, or between nodes. */
 export interface Bus {

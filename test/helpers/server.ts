@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -58,6 +59,8 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     LOGIN_ATTEMPTS_PER_IP_PER_MIN: '1000000',
     REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
     UPGRADES_PER_IP_PER_MIN: '1000000',
+    // Each test server is its own gateway node (several run at once, and a restart may reuse an id).
+    NODE_ID: `test-${randomUUID()}`,
     ...env,
   })
   const logs: string[] = []

@@ -15,7 +15,7 @@ await requireRedis()
 
 const newPrefix = () => `cgt:${randomUUID().slice(0, 8)}:`
 const revoked = (id = randomUUID()): BusEvent => ({ type: 'sessions_revoked', sessionIds: [id], reason: 'logout' })
-const idsOf = (events: BusEvent[]) => events.map((e) => (e.type === 'sessions_revoked' ? e.sessionIds[0] : e.id))
+const idsOf = (events: BusEvent[]) => events.map((e) => (e.type === 'sessions_revoked' ? e.sessionIds[0] : e.type === 'user_event' ? e.id : e.type))
 
 let buses: RedisBus[] = []
 let proxies: TcpProxy[] = []
