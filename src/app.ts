@@ -6,14 +6,24 @@ import { SessionService } from './auth/sessions.js'
 import { LocalBus } from './bus/local.js'
 import type { Bus } from './bus/types.js'
 import type { Config } from './config.js'
+import { createGateway, type Gateway } from './gateway/gateway.js'
+import type { GatewayObserver } from './gateway/observer.js'
 import { createGuards } from './http/guards.js'
+import { answerClientError } from './http/client-error.js'
 import { createHttpHandler } from './http/handler.js'
 import { Router } from './http/router.js'
+import { adminRoutes } from './http/routes/admin.js'
 import type { RouteDeps } from './http/routes/deps.js'
 import { dialogramRoutes } from './http/routes/dialogram.js'
+import { metricsRoutes } from './http/routes/metrics.js'
 import { nullptrAccountRoutes } from './http/routes/nullptr-accounts.js'
 import { nullptrSessionRoutes } from './http/routes/nullptr-sessions.js'
+import { pushRoutes } from './http/routes/push.js'
 import { serviceRoutes } from './http/routes/service.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { memoryBackend, type LimiterBackend } from './limits/backend.js'
+import { createLimits, type Limits } from './limits/limits.js'
+import { createBusDeliverer, type EventDeliverer } from './push.js'
 import type { Store } from './store/types.js'
 
 export interface AppDeps {
@@ -22,7 +32,15 @@ export interface AppDeps {
   log: Logger
   bus?: Bus
   hasher?: PasswordHasher
+  /** One registry per app; built here when not given. */
+  metrics?: Metrics
   now?: () => number
+  /** Where rate-limit counters live; in memory unless given (Redis for scale-out). */
+  limiterBackend?: LimiterBackend
+  /** Server push to live devices; the default only publishes on the bus (no gateway yet). */
+  deliverer?: EventDeliverer
+  /** Metrics hooks of the WebSocket gateway (default: none). */
+  gatewayObserver?: GatewayObserver
 }
 
 export interface App {
@@ -30,9 +48,17 @@ export interface App {
   store: Store
   sessions: SessionService
   bus: Bus
+  metrics: Metrics
+  /** Abuse limits; the gateway calls `limits.upgrade.consume(ip)` before each upgrade. */
+  limits: Limits
+  /** `GET /ws`: live connections (`gateway.registry`), `gateway.flush()` of connection rows. */
+  gateway: Gateway
   /** Listens on config.port/host (0 → a free port) and resolves with the address. */
   listen(): Promise<AddressInfo>
-  /** SIGTERM path: refuse new work, finish in-flight requests, close everything. Idempotent. */
+  /**
+   * SIGTERM path: refuse new work (HTTP and upgrades: 503), close sockets with 1001, finish
+   * in-flight requests, remove this node's connection rows, close everything. Idempotent.
+   */
   shutdown(): Promise<void>
 }
 
@@ -43,31 +69,54 @@ export function createApp(deps: AppDeps): App {
   const bus = deps.bus ?? new LocalBus()
   const hasher =
     deps.hasher ?? createPasswordHasher({ cost: config.bcryptCost, threads: config.hashWorkers, maxQueue: config.hashQueueMax })
+  const metrics = deps.metrics ?? createMetrics()
+  metrics.readLoginQueueFrom(() => hasher.queueDepth)
   const sessions = new SessionService({
     store,
     hasher,
     now,
     sessionTtlMs: config.sessionTtlMs,
+    onLogin: (kind, result) => metrics.login(kind, result),
     onRevoked: (sessionIds, reason) => {
+      metrics.revoked(reason, sessionIds.length)
       log.info({ event: 'sessions_revoked', reason, count: sessionIds.length, session_ids: sessionIds }, 'sessions revoked')
       bus.publish({ type: 'sessions_revoked', sessionIds, reason }).catch((err) => log.error({ err }, 'could not publish revocation'))
     },
   })
+  const limits = createLimits(config.limits, deps.limiterBackend ?? memoryBackend)
   let draining = false
-  const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), log, now }
+  const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), limits, log, now }
   const router = new Router([
     ...serviceRoutes(() => draining),
+    ...metricsRoutes(metrics, config.metricsToken),
     ...nullptrAccountRoutes(routeDeps),
     ...nullptrSessionRoutes(routeDeps),
     ...dialogramRoutes(routeDeps),
+    ...adminRoutes(routeDeps),
+    ...pushRoutes(routeDeps, deps.deliverer ?? createBusDeliverer(bus)),
   ])
 
   const handle = createHttpHandler({ router, log, trustProxy: config.trustProxy })
-  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    if (draining) res.setHeader('connection', 'close')
-    void handle(req, res)
-  })
-  server.keepAliveTimeout = 5_000
+  const httpLimits = config.http
+  const server = createServer(
+    {
+      maxHeaderSize: httpLimits.maxHeaderBytes,
+      headersTimeout: httpLimits.headersTimeoutMs,
+      requestTimeout: httpLimits.requestTimeoutMs,
+      // node checks the two timeouts above on this interval (30 s by default, which would let a
+      // slow-header client hold a socket three times longer than configured).
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(httpLimits.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      if (draining) res.setHeader('connection', 'close')
+      void handle(req, res)
+    },
+  )
+  server.keepAliveTimeout = httpLimits.keepAliveTimeoutMs
+  server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket
+  server.on('clientError', answerClientError)
+  const gateway = createGateway({ config, store, sessions, bus, log, now, observer: deps.gatewayObserver })
+  server.on('upgrade', gateway.handleUpgrade)
 
   let shuttingDown: Promise<void> | undefined
   async function shutdown(): Promise<void> {
@@ -75,6 +124,7 @@ export function createApp(deps: AppDeps): App {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
+    await gateway.close()
     await closed
     clearTimeout(deadline)
     await hasher.close()
@@ -88,14 +138,19 @@ export function createApp(deps: AppDeps): App {
     store,
     sessions,
     bus,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    metrics,
+    limits,
+    gateway,
+    listen: async () => {
+      await gateway.start()
+      return new Promise((resolve, reject) => {
         server.once('error', reject)
         server.listen(config.port, config.host, () => {
           server.off('error', reject)
           resolve(server.address() as AddressInfo)
         })
-      }),
+      })
+    },
     shutdown: () => (shuttingDown ??= shutdown()),
   }
 }

@@ -19,6 +19,8 @@ export async function ensureAdmin(
     await deps.sessions.createUser({ username: 'admin', password, role: 'admin' })
   } catch (e) {
     if (e instanceof ApiError && e.code === 'USERNAME_TAKEN') {
+      // Nodes starting together on one database race here: the loser finds the winner's admin.
+      if (await deps.store.hasAdmin()) return null
       deps.log.warn('no admin account exists and the username "admin" is taken by a user; create one with the CLI')
       return null
     }

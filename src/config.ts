@@ -6,6 +6,7 @@ const Env = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().min(1).default('./data/chatgate.db'),
   REDIS_URL: z.string().url().optional(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX: 1-64 characters of A-Z a-z 0-9 : _ . -').default('chatgate:'),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
   SESSION_TTL_DAYS: z.coerce.number().positive().max(3650).default(30),
@@ -15,6 +16,7 @@ const Env = z.object({
   SIGNUP: z.enum(['open', 'closed']).default('open'),
   CHATGATE_ADMIN_PASSWORD: z.string().optional(),
   CHATGATE_SERVICE_TOKEN: z.string().min(32, 'CHATGATE_SERVICE_TOKEN must be at least 32 characters').optional(),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HASH_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   HASH_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(1000),
@@ -25,6 +27,18 @@ const Env = z.object({
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  LOGIN_ATTEMPTS_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  REGISTRATIONS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  UPGRADES_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  HTTP_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+}).refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+  path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  message: 'must not be greater than HTTP_REQUEST_TIMEOUT_MS',
 })
 
 export type Config = {
@@ -32,6 +46,8 @@ export type Config = {
   host: string
   databaseUrl: string
   redisUrl: string | undefined
+  /** Prefix of every Redis channel and key this deployment uses (several deployments, or tests, can share a server). */
+  redisPrefix: string
   nodeId: string | undefined
   bcryptCost: number
   sessionTtlMs: number
@@ -42,6 +58,8 @@ export type Config = {
   signupOpen: boolean
   adminPassword: string | undefined
   serviceToken: string | undefined
+  /** Set → `GET /metrics` requires `Authorization: Bearer <token>`; unset → /metrics is open. */
+  metricsToken: string | undefined
   logLevel: string
   hashWorkers: number | undefined
   hashQueueMax: number
@@ -53,6 +71,21 @@ export type Config = {
   shutdownGraceMs: number
   /** Read the client IP from X-Forwarded-For (only behind a proxy you control). */
   trustProxy: boolean
+  /** Abuse limits (rate-limiter-flexible windows), see src/limits/. */
+  limits: {
+    loginPerAccountPerMin: number
+    loginPerIpPerMin: number
+    registerPerIpPerHour: number
+    upgradesPerIpPerMin: number
+  }
+  /** node:http server limits against slow or oversized clients. */
+  http: {
+    headersTimeoutMs: number
+    requestTimeoutMs: number
+    maxHeaderBytes: number
+    keepAliveTimeoutMs: number
+    maxRequestsPerSocket: number
+  }
 }
 
 /** Thrown when the environment holds an invalid setting; the message names each one. */
@@ -72,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     nodeId: e.NODE_ID,
     bcryptCost: e.BCRYPT_COST,
     sessionTtlMs: Math.round(e.SESSION_TTL_DAYS * 86_400_000),
@@ -81,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signupOpen: e.SIGNUP === 'open',
     adminPassword: e.CHATGATE_ADMIN_PASSWORD,
     serviceToken: e.CHATGATE_SERVICE_TOKEN,
+    metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     hashWorkers: e.HASH_WORKERS,
     hashQueueMax: e.HASH_QUEUE_MAX,
@@ -91,5 +126,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     trustProxy: e.TRUST_PROXY === 'true',
+    limits: {
+      loginPerAccountPerMin: e.LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN,
+      loginPerIpPerMin: e.LOGIN_ATTEMPTS_PER_IP_PER_MIN,
+      registerPerIpPerHour: e.REGISTRATIONS_PER_IP_PER_HOUR,
+      upgradesPerIpPerMin: e.UPGRADES_PER_IP_PER_MIN,
+    },
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
+      keepAliveTimeoutMs: e.HTTP_KEEPALIVE_TIMEOUT_MS,
+      maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
+    },
   }
 }

@@ -23,6 +23,8 @@ export const ErrorStatus = {
   INTERNAL_ERROR: 500,
   SHUTTING_DOWN: 503,
   OVERLOADED: 503,
+  /** WebSocket `error` frames only: a client frame of a type the server does not know. */
+  UNKNOWN_TYPE: 400,
 } as const
 
 export type ErrorCode = keyof typeof ErrorStatus
@@ -51,6 +53,7 @@ const defaultDescriptions: Record<ErrorCode, string> = {
   INTERNAL_ERROR: 'Internal error.',
   SHUTTING_DOWN: 'This node is shutting down; retry on another node.',
   OVERLOADED: 'The server is overloaded; retry later.',
+  UNKNOWN_TYPE: 'Unknown frame type.',
 }
 
 /** An expected failure with a stable code; mapped to a response in one place (http/respond.ts). */

@@ -1,5 +1,6 @@
 import { createApp } from './app.js'
 import { ensureAdmin } from './bootstrap-admin.js'
+import { openBus } from './bus/open.js'
 import { ConfigError, loadConfig } from './config.js'
 import { createLogger } from './log.js'
 import { openStore } from './store/open.js'
@@ -17,8 +18,12 @@ async function main(): Promise<void> {
     throw e
   }
   const log = createLogger(config.logLevel)
-  const store = await openStore(config.databaseUrl)
-  const app = createApp({ config, store, log })
+  const store = await openStore(config.databaseUrl, { onError: (err) => log.error({ err }, 'database connection error') })
+  const bus = await openBus(config, log).catch(async (e) => {
+    await store.close()
+    throw e
+  })
+  const app = createApp({ config, store, log, bus })
   await ensureAdmin({ store, sessions: app.sessions, log }, config.adminPassword)
   const address = await app.listen()
   log.info({ event: 'listening', host: address.address, port: address.port, store: store.kind }, `chatgate listening on ${address.address}:${address.port}`)

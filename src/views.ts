@@ -48,6 +48,18 @@ export function toDeviceView(c: ConnectionListing) {
   }
 }
 
+/** An account as operators see it (never its password hash). */
+export function toAdminUserView(u: UserRow) {
+  return {
+    user_id: u.id,
+    username: u.username,
+    email: u.email,
+    role: u.role,
+    disabled: u.disabled,
+    created_at: iso(u.createdAt),
+  }
+}
+
 /** Dialogram's session resource; the token is included only right after login. */
 export function toDialogramSession(s: SessionRow, token: string) {
   return { type: 'session' as const, id: s.id, token, deviceName: s.deviceName }

@@ -30,12 +30,16 @@ export type LoginResult = { ok: true; issued: IssuedSession } | { ok: false; fai
 /** Told about every revocation so that live sockets close (the gateway, the bus). */
 export type RevocationListener = (sessionIds: string[], reason: RevokeReason) => void
 
+/** Told about every login attempt, whatever the dialect: `error` when it threw (e.g. OVERLOADED). */
+export type LoginListener = (kind: SessionKind, result: 'ok' | LoginFailure | 'error') => void
+
 export interface SessionServiceDeps {
   store: Store
   hasher: PasswordHasher
   now: () => number
   sessionTtlMs: number
   onRevoked: RevocationListener
+  onLogin?: LoginListener
 }
 
 /** A session is re-slid at most this often, so that authenticated traffic is not a write per request. */
@@ -75,6 +79,21 @@ export class SessionService {
     password: string,
     device: DeviceInfo,
     kind: SessionKind = 'user',
+  ): Promise<LoginResult> {
+    let outcome: LoginResult | undefined
+    try {
+      outcome = await this.checkLogin(who, password, device, kind)
+      return outcome
+    } finally {
+      this.deps.onLogin?.(kind, outcome ? (outcome.ok ? 'ok' : outcome.failure) : 'error')
+    }
+  }
+
+  private async checkLogin(
+    who: { username: string } | { email: string },
+    password: string,
+    device: DeviceInfo,
+    kind: SessionKind,
   ): Promise<LoginResult> {
     const { store, hasher } = this.deps
     const user = 'username' in who ? await store.findUserByUsername(normalizeUsername(who.username)) : await store.findUserByEmail(who.email)
@@ -148,18 +167,20 @@ export class SessionService {
     this.announce(revoked, 'password_changed')
   }
 
-  /** Sets a new password without the old one (operators); revokes every session. */
-  async resetPassword(userId: string, newPassword: string): Promise<void> {
+  /** Sets a new password without the old one (operators); revokes every session and returns their ids. */
+  async resetPassword(userId: string, newPassword: string): Promise<string[]> {
     checkPasswordRule(newPassword)
     const hash = await this.deps.hasher.hash(newPassword)
     const revoked = await this.deps.store.updatePassword(userId, hash, null, this.deps.now())
     this.announce(revoked, 'password_changed')
+    return revoked
   }
 
-  /** Disables (revoking every session) or re-enables an account. */
-  async setDisabled(userId: string, disabled: boolean): Promise<void> {
+  /** Disables (revoking every session) or re-enables an account; returns the revoked ids. */
+  async setDisabled(userId: string, disabled: boolean): Promise<string[]> {
     const revoked = await this.deps.store.setUserDisabled(userId, disabled, this.deps.now())
     this.announce(revoked, 'account_disabled')
+    return revoked
   }
 
   private announce(ids: string[], reason: RevokeReason): void {

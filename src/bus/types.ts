@@ -1,10 +1,24 @@
 import type { RevokeReason } from '../store/types.js'
 
-/** Events every node must see: one process (LocalBus) or many (RedisBus). */
-export type BusEvent = { type: 'sessions_revoked'; sessionIds: string[]; reason: RevokeReason }
+/**
+ * Events every node must see: one process (LocalBus) or many (RedisBus). A union on `type`;
+ * new event types are added here, and handlers ignore the types they do not know.
+ */
+export type BusEvent =
+  | { type: 'sessions_revoked'; sessionIds: string[]; reason: RevokeReason }
+  /** Server push: `data` for every live device of the user, on every node; `id` names this push. */
+  | { type: 'user_event'; userId: string; data: unknown; id: string }
+  /** A pair opened a socket on `nodeId`; under DUPLICATE_POLICY=replace other nodes close their older ones (4500). */
+  | { type: 'session_connected'; nodeId: string; sessionId: string; connectionId: string; connectedAt: number }
+  /** These users' devices changed on `nodeId`; nodes holding their sockets push a fresh `devices` frame. */
+  | { type: 'devices_changed'; nodeId: string; userIds: string[] }
 
 /** Publish/subscribe between the parts of one node, or between nodes. */
 export interface Bus {
+  /**
+   * Delivers to this node's subscribers, then to the other nodes. Never rejects because another
+   * node could not be reached (that is logged); local delivery always happens.
+   */
   publish(event: BusEvent): Promise<void>
   /** Returns the unsubscribe function. */
   subscribe(handler: (event: BusEvent) => void): () => void

@@ -1,16 +1,23 @@
 import type { IncomingMessage } from 'node:http'
+import { isIP } from 'node:net'
 import type { ClientInfo } from './router.js'
 
 const MAX_UA = 256
 
-/** The caller's IP (first X-Forwarded-For hop only when the proxy is trusted) and user agent. */
+/**
+ * The address our trusted proxy saw: the LAST X-Forwarded-For entry. Proxies append to the list,
+ * so every earlier entry is whatever the client sent, and trusting it would let anyone choose the
+ * IP that rate limits and session records see. Null when absent or not an IP.
+ */
+function forwardedFor(req: IncomingMessage): string | null {
+  const header = req.headersDistinct['x-forwarded-for']?.join(',')
+  const last = header?.split(',').pop()?.trim()
+  return last && isIP(last) ? last : null
+}
+
+/** The caller's IP (the trusted proxy's X-Forwarded-For entry when TRUST_PROXY) and user agent. */
 export function clientInfo(req: IncomingMessage, trustProxy: boolean): ClientInfo {
-  let ip = req.socket.remoteAddress ?? 'unknown'
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for']
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim()
-    if (first && first.length <= 64) ip = first
-  }
+  let ip = (trustProxy && forwardedFor(req)) || req.socket.remoteAddress || 'unknown'
   if (ip.startsWith('::ffff:')) ip = ip.slice(7)
   const ua = req.headers['user-agent'] ?? ''
   return { ip, userAgent: ua.length > MAX_UA ? ua.slice(0, MAX_UA) : ua }

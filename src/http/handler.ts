@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { ApiError } from '../errors.js'
+import { MAX_BODY_BYTES } from './body.js'
 import { clientInfo } from './client-info.js'
+import { findControlCharacterHeader } from './header-check.js'
 import { dialectOf, resultBody, sendError, sendJson, type Dialect } from './respond.js'
 import type { Router } from './router.js'
 
@@ -11,12 +13,28 @@ export interface HttpHandlerDeps {
   trustProxy: boolean
 }
 
+/**
+ * True when the unread rest of the body is small enough to drain for keep-alive; a larger or
+ * unknown-length rest (a 413, a body sent to a route that reads none) closes the connection instead.
+ */
+function canDrain(req: IncomingMessage): boolean {
+  if (req.complete) return true
+  const declared = Number(req.headers['content-length'] ?? NaN)
+  return Number.isFinite(declared) && declared <= MAX_BODY_BYTES
+}
+
+/** Marks the response `Connection: close` when the unread body is too large to drain. */
+function closeUnlessDrainable(req: IncomingMessage, res: ServerResponse): void {
+  if (!canDrain(req) && !res.headersSent) res.setHeader('connection', 'close')
+}
+
 /** The node:http request listener: route, run, and answer in the route's dialect. */
 export function createHttpHandler({ router, log, trustProxy }: HttpHandlerDeps) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost')
     let dialect: Dialect = dialectOf(url.pathname)
     try {
+      if (findControlCharacterHeader(req)) throw new ApiError('BAD_REQUEST', 'A header value holds a control character.')
       // Secrets never travel in URLs: a token in the query string is refused, not read.
       for (const key of url.searchParams.keys()) {
         if (key.toLowerCase() === 'token') throw new ApiError('BAD_REQUEST', 'Tokens are not accepted in the URL.')
@@ -24,6 +42,7 @@ export function createHttpHandler({ router, log, trustProxy }: HttpHandlerDeps) 
       const { route, params } = router.match(req.method ?? 'GET', url.pathname)
       dialect = route.dialect
       const reply = await route.handle({ req, params, query: url.searchParams, client: clientInfo(req, trustProxy) })
+      closeUnlessDrainable(req, res)
       if ('text' in reply) {
         res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType, 'cache-control': 'no-store' })
         res.end(reply.text)
@@ -31,10 +50,11 @@ export function createHttpHandler({ router, log, trustProxy }: HttpHandlerDeps) 
         sendJson(res, reply.status ?? 200, resultBody(dialect, reply.result), reply.headers)
       }
     } catch (err) {
+      closeUnlessDrainable(req, res)
       sendError(res, dialect, err, log)
     } finally {
-      // Drain an unread body so keep-alive stays usable (bounded by the server's timeouts).
-      if (!req.complete) req.resume()
+      // Drain a small unread body so keep-alive stays usable; a large one closes with the response.
+      if (!req.complete && canDrain(req)) req.resume()
     }
   }
 }

@@ -1,10 +1,18 @@
+import { openPostgresStore } from './postgres.js'
+import { isPostgresUrl } from './postgres-pool.js'
 import { openSqliteStore } from './sqlite.js'
 import type { Store } from './types.js'
 
-/** Opens the store named by DATABASE_URL: a `postgres://` URL or an SQLite file path. */
-export async function openStore(databaseUrl: string): Promise<Store> {
-  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new Error('PostgreSQL support is not built yet: set DATABASE_URL to an SQLite file path')
-  }
+export interface OpenStoreOptions {
+  /** Told about errors the store hits outside any call (an idle PostgreSQL connection dropped). */
+  onError?: (err: Error) => void
+}
+
+/**
+ * Opens the store named by DATABASE_URL: a `postgres://…[?schema=NAME]` URL (PostgreSQL, schema
+ * migrated at open) or an SQLite file path (optionally `sqlite:` prefixed).
+ */
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
+  if (isPostgresUrl(databaseUrl)) return openPostgresStore(databaseUrl, { onError: options.onError })
   return openSqliteStore(databaseUrl.replace(/^sqlite:(\/\/)?/, ''))
 }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { paginate } from './paginate.js'
 import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
 import {
   ConflictError,
@@ -327,10 +328,5 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Cuts a `limit + 1` result to one page and derives the cursor from its last row. */
-export function paginate<T extends { id: string }>(rows: T[], limit: number, at: (row: T) => number): Page<T> {
-  if (rows.length <= limit) return { rows, next: null }
-  const page = rows.slice(0, limit)
-  const last = page[page.length - 1]!
-  return { rows: page, next: { at: at(last), id: last.id } }
-}
+/** Kept for callers that imported it from here; it lives in paginate.ts (shared with PostgreSQL). */
+export { paginate }

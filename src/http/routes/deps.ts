@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { SessionService } from '../../auth/sessions.js'
 import type { Config } from '../../config.js'
+import type { Limits } from '../../limits/limits.js'
 import type { Store } from '../../store/types.js'
 import type { Guards } from '../guards.js'
 
@@ -10,6 +11,7 @@ export interface RouteDeps {
   store: Store
   sessions: SessionService
   guards: Guards
+  limits: Limits
   log: Logger
   now: () => number
 }

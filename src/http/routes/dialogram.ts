@@ -1,7 +1,8 @@
 import { z } from 'zod'
-import { parseEmail } from '../../auth/rules.js'
+import { isComparablePassword, normalizeUsername, parseEmail } from '../../auth/rules.js'
 import type { IssuedSession } from '../../auth/sessions.js'
 import { ApiError } from '../../errors.js'
+import { accountKey } from '../../limits/limits.js'
 import { toDialogramSession, toDialogramUser } from '../../views.js'
 import { parseWith, readJson } from '../body.js'
 import type { HttpContext, Route } from '../router.js'
@@ -30,12 +31,19 @@ const sessionResult = (issued: IssuedSession) => ({
 })
 
 /** Dialogram dialect: `/api/user`, `/api/session`, `/api/backoffice/session`. */
-export function dialogramRoutes({ config, sessions, log }: RouteDeps): Route[] {
+export function dialogramRoutes({ config, sessions, limits, log }: RouteDeps): Route[] {
   /** One code for a wrong email or password here; a disabled account is still 403. */
   async function login(ctx: HttpContext, who: { email: string } | { username: string }, password: string, deviceName: string, kind: 'user' | 'backoffice') {
+    // Cheap refusals first, then the rate limits, and only then any bcrypt work.
+    if (!isComparablePassword(password)) throw new ApiError('INVALID_PASSWORD')
+    const account = accountKey('email' in who ? who : { username: normalizeUsername(who.username) })
+    await limits.login.attempt(ctx.client.ip, account)
     const outcome = await sessions.login(who, password, { deviceName, ...ctx.client }, kind)
     log.info({ event: 'login', dialect: 'dialogram', kind, result: outcome.ok ? 'ok' : outcome.failure, ip: ctx.client.ip }, 'login')
-    if (outcome.ok) return sessionResult(outcome.issued)
+    if (outcome.ok) {
+      await limits.login.succeeded(account)
+      return sessionResult(outcome.issued)
+    }
     if (outcome.failure === 'DISABLED') throw new ApiError('ACCOUNT_DISABLED')
     if (outcome.failure === 'NOT_ADMIN') throw new ApiError('FORBIDDEN', 'Backoffice sessions are for admin accounts.')
     throw new ApiError('INVALID_CREDENTIALS')
@@ -49,6 +57,7 @@ export function dialogramRoutes({ config, sessions, log }: RouteDeps): Route[] {
       async handle({ req, client }) {
         if (!config.signupOpen) throw new ApiError('SIGNUP_CLOSED')
         const body = parseWith(UserBody, await readJson(req))
+        await limits.register.attempt(client.ip)
         const issued = await sessions.register(
           {
             username: body.nickName,

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { isValidUsername, normalizeUsername } from '../../auth/rules.js'
 import { ApiError } from '../../errors.js'
+import { accountKey } from '../../limits/limits.js'
 import { parseWith, readJson } from '../body.js'
 import type { Route } from '../router.js'
 import type { RouteDeps } from './deps.js'
@@ -14,7 +15,7 @@ const RegisterBody = z.object({
 const PasswordBody = z.object({ old_password: z.string(), new_password: z.string() })
 
 /** nullptr dialect: `/user/checkUsername`, `/user/register`, `/user/password`. */
-export function nullptrAccountRoutes({ config, store, sessions, guards, log }: RouteDeps): Route[] {
+export function nullptrAccountRoutes({ config, store, sessions, guards, limits, log }: RouteDeps): Route[] {
   return [
     {
       method: 'GET',
@@ -33,6 +34,7 @@ export function nullptrAccountRoutes({ config, store, sessions, guards, log }: R
       async handle({ req, client }) {
         if (!config.signupOpen) throw new ApiError('SIGNUP_CLOSED')
         const body = parseWith(RegisterBody, await readJson(req))
+        await limits.register.attempt(client.ip)
         const issued = await sessions.register(
           { username: body.username, password: body.password },
           { deviceName: body.device_name ?? 'Unknown', ...client },
@@ -51,6 +53,8 @@ export function nullptrAccountRoutes({ config, store, sessions, guards, log }: R
       async handle(ctx) {
         const auth = await guards.requireSession(ctx)
         const body = parseWith(PasswordBody, await readJson(ctx.req))
+        // Checking old_password is a password guess too: it shares the account's login budget.
+        await limits.login.attempt(ctx.client.ip, accountKey({ username: auth.user.username }))
         await sessions.changePassword(auth, body.old_password, body.new_password)
         log.info({ event: 'password_changed', user_id: auth.user.id, session_id: auth.session.id }, 'password changed')
         return { result: {} }

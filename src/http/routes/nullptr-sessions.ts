@@ -1,13 +1,15 @@
 import { z } from 'zod'
+import { isComparablePassword, parseUsername } from '../../auth/rules.js'
 import type { LoginFailure } from '../../auth/sessions.js'
 import { listUserDevices } from '../../devices.js'
 import { ApiError, type ErrorCode } from '../../errors.js'
+import { accountKey } from '../../limits/limits.js'
 import { parseWith, readJson } from '../body.js'
 import type { Route } from '../router.js'
 import type { RouteDeps } from './deps.js'
 
 const LoginBody = z.object({
-  username: z.string().max(256),
+  username: z.string(),
   password: z.string(),
   device_name: z.string().max(256).optional(),
 })
@@ -20,7 +22,7 @@ const loginErrors: Record<LoginFailure, ErrorCode> = {
 }
 
 /** nullptr dialect: log in, see and revoke one's own sessions. */
-export function nullptrSessionRoutes({ store, sessions, guards, log, now }: RouteDeps): Route[] {
+export function nullptrSessionRoutes({ store, sessions, guards, limits, log, now }: RouteDeps): Route[] {
   return [
     {
       method: 'POST',
@@ -28,7 +30,12 @@ export function nullptrSessionRoutes({ store, sessions, guards, log, now }: Rout
       dialect: 'nullptr',
       async handle({ req, client }) {
         const body = parseWith(LoginBody, await readJson(req))
-        const outcome = await sessions.login({ username: body.username }, body.password, {
+        // Cheap refusals first, then the rate limits, and only then any bcrypt work.
+        const username = parseUsername(body.username)
+        if (!isComparablePassword(body.password)) throw new ApiError('INVALID_PASSWORD')
+        const account = accountKey({ username })
+        await limits.login.attempt(client.ip, account)
+        const outcome = await sessions.login({ username }, body.password, {
           deviceName: body.device_name ?? 'Unknown',
           ...client,
         })
@@ -36,6 +43,7 @@ export function nullptrSessionRoutes({ store, sessions, guards, log, now }: Rout
           log.info({ event: 'login', result: outcome.failure, ip: client.ip }, 'login refused')
           throw new ApiError(loginErrors[outcome.failure])
         }
+        await limits.login.succeeded(account)
         const { user, session, token } = outcome.issued
         log.info({ event: 'login', result: 'ok', user_id: user.id, session_id: session.id, ip: client.ip }, 'login')
         return { result: { user_id: user.id, session_token: token, session_id: session.id } }

@@ -1,0 +1,13 @@
+import type { Logger } from 'pino'
+import type { Config } from '../config.js'
+import { LocalBus } from './local.js'
+import { RedisBus } from './redis.js'
+import type { Bus } from './types.js'
+
+/** The bus of this node: Redis pub/sub between nodes when REDIS_URL is set, else in-process. */
+export async function openBus(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, log: Logger): Promise<Bus> {
+  if (!config.redisUrl) return new LocalBus()
+  const bus = await RedisBus.open({ url: config.redisUrl, prefix: config.redisPrefix, log })
+  log.info({ event: 'bus_ready', channel: bus.channel }, 'cross-node events over redis')
+  return bus
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import { closeRedis, connectRedis, createRedisClient } from '../redis.js'
+import type { Bus, BusEvent } from './types.js'
+
+export interface RedisBusOptions {
+  url: string
+  /** Channel prefix (config REDIS_PREFIX): deployments and tests sharing a server stay apart. */
+  prefix: string
+  log: Logger
+  /** How long start-up waits for Redis before giving up (default 5 s). */
+  connectTimeoutMs?: number
+  /** How long one publish may wait for Redis before it counts as failed (default 2 s). */
+  publishTimeoutMs?: number
+}
+
+/** What travels on the channel: the event and the bus instance that sent it. */
+interface Envelope {
+  from: string
+  event: BusEvent
+}
+
+/** Largest message read from the channel; anything bigger is not one of ours. */
+const MAX_MESSAGE_BYTES = 1024 * 1024
+
+/**
+ * The multi-node bus: one publisher and one subscriber connection to Redis pub/sub, JSON on one
+ * channel per prefix. Each event is delivered to this node's handlers first and synchronously, so
+ * a Redis outage only cuts other nodes off; the echo of our own message is ignored. Connections
+ * reconnect with backoff and resubscribe, so events flow again when Redis is back.
+ */
+export class RedisBus implements Bus {
+  readonly channel: string
+  private readonly handlers = new Set<(event: BusEvent) => void>()
+  private closed = false
+
+  private constructor(
+    /** Identifies this bus instance on the channel (not NODE_ID: two instances must never collide). */
+    readonly instanceId: string,
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+    private readonly log: Logger,
+    prefix: string,
+  ) {
+    this.channel = `${prefix}bus`
+    sub.on('message', (channel: string, message: string) => {
+      if (channel === this.channel) this.receive(message)
+    })
+  }
+
+  /** Connects both connections and subscribes; rejects (naming the server) if Redis is not there at start. */
+  static async open(options: RedisBusOptions): Promise<RedisBus> {
+    const { url, prefix, log } = options
+    const connectTimeoutMs = options.connectTimeoutMs ?? 5_000
+    const instanceId = randomUUID()
+    // Named per instance in CLIENT LIST: `<prefix>pub:<8 hex>` / `<prefix>sub:<8 hex>`.
+    const tag = instanceId.slice(0, 8)
+    // The publisher fails fast while Redis is away (no offline queue, a command timeout) so that a
+    // publish never hangs; the subscriber resubscribes by itself after every reconnect.
+    const pub = createRedisClient(url, `${prefix}pub:${tag}`, log, {
+      enableOfflineQueue: false,
+      commandTimeout: options.publishTimeoutMs ?? 2_000,
+    })
+    const sub = createRedisClient(url, `${prefix}sub:${tag}`, log)
+    const bus = new RedisBus(instanceId, pub, sub, log, prefix)
+    try {
+      await Promise.all([connectRedis(pub, url, connectTimeoutMs), connectRedis(sub, url, connectTimeoutMs)])
+      await sub.subscribe(bus.channel)
+    } catch (e) {
+      pub.disconnect()
+      sub.disconnect()
+      throw e
+    }
+    return bus
+  }
+
+  /** True while both connections are up. */
+  get connected(): boolean {
+    return this.pub.status === 'ready' && this.sub.status === 'ready'
+  }
+
+  async publish(event: BusEvent): Promise<void> {
+    this.deliver(event)
+    if (this.closed) return
+    const envelope: Envelope = { from: this.instanceId, event }
+    try {
+      await this.pub.publish(this.channel, JSON.stringify(envelope))
+    } catch (err) {
+      this.log.warn({ err, event_type: event.type }, 'bus: publish to redis failed; delivered on this node only')
+    }
+  }
+
+  subscribe(handler: (event: BusEvent) => void): () => void {
+    this.handlers.add(handler)
+    return () => this.handlers.delete(handler)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.handlers.clear()
+    await Promise.all([closeRedis(this.pub), closeRedis(this.sub)])
+  }
+
+  /** A message from the channel: another node's event (ours are skipped), or garbage (logged, dropped). */
+  private receive(message: string): void {
+    const envelope = message.length <= MAX_MESSAGE_BYTES ? parseEnvelope(message) : null
+    if (!envelope) {
+      this.log.warn({ channel: this.channel, bytes: message.length }, 'bus: ignored a malformed message')
+      return
+    }
+    if (envelope.from !== this.instanceId) this.deliver(envelope.event)
+  }
+
+  /** Each handler on its own: one that throws must not keep the event from the others. */
+  private deliver(event: BusEvent): void {
+    for (const handler of this.handlers) {
+      try {
+        handler(event)
+      } catch (err) {
+        this.log.error({ err, event_type: event.type }, 'bus: an event handler failed')
+      }
+    }
+  }
+}
+
+function parseEnvelope(message: string): Envelope | null {
+  try {
+    const v = JSON.parse(message) as Partial<Envelope> | null
+    if (typeof v?.from === 'string' && typeof v.event === 'object' && v.event !== null && typeof v.event.type === 'string') {
+      return v as Envelope
+    }
+  } catch {
+    // not JSON
+  }
+  return null
+}

@@ -1,0 +1,125 @@
+import type { WebSocket } from 'ws'
+import { ABNORMAL_CLOSURE, CloseCode, type CloseName, type TerminalCloseName } from './close-codes.js'
+import { revokedFrame } from './frames.js'
+
+/** What the registry and the connections table know about a live socket. */
+export interface ConnectionInfo {
+  id: string
+  sessionId: string
+  userId: string
+  username: string
+  ip: string
+  userAgent: string
+  connectedAt: number
+  /** The session's expiry as last read; the expiry sweep re-reads the session once it passes. */
+  expiresAt: number
+}
+
+/** Why a connection ended, for the log line. */
+export type EndCause = 'peer' | 'server' | 'heartbeat' | 'slow_consumer'
+
+export interface ConnectionLimits {
+  /** Above this many bytes queued for the peer, the next send terminates the socket instead. */
+  maxBufferedBytes: number
+  /** Client messages allowed per fixed 10 s window; one more closes with 1008. */
+  messagesPer10s: number
+}
+
+export const MESSAGE_WINDOW_MS = 10_000
+
+/**
+ * One accepted WebSocket: its identity, its send and close rules. Once the server decides to close
+ * it, nothing more is sent (the `revoked` frame is always the last frame before a 45xx close).
+ * `onEnd` runs exactly once, when the server starts closing it or the peer closes it.
+ */
+export class LiveConnection implements ConnectionInfo {
+  readonly id: string
+  readonly sessionId: string
+  readonly userId: string
+  readonly username: string
+  readonly ip: string
+  readonly userAgent: string
+  readonly connectedAt: number
+  expiresAt: number
+  /** Pings sent since the last pong (the liveness sweep terminates at two). */
+  missedPings = 0
+  private open = true
+  private ended = false
+  private windowStart = 0
+  private windowCount = 0
+
+  constructor(
+    readonly ws: WebSocket,
+    info: ConnectionInfo,
+    private readonly limits: ConnectionLimits,
+    private readonly onEnd: (conn: LiveConnection, code: number, cause: EndCause) => void,
+  ) {
+    this.id = info.id
+    this.sessionId = info.sessionId
+    this.userId = info.userId
+    this.username = info.username
+    this.ip = info.ip
+    this.userAgent = info.userAgent
+    this.connectedAt = info.connectedAt
+    this.expiresAt = info.expiresAt
+    ws.on('close', (code) => {
+      this.open = false
+      this.end(code, 'peer')
+    })
+  }
+
+  /** True until the server starts closing the socket or the peer closes it. */
+  get isOpen(): boolean {
+    return this.open
+  }
+
+  /** Sends one text frame; a slow consumer (too much queued) is terminated instead. */
+  send(text: string): boolean {
+    if (!this.open) return false
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.terminate('slow_consumer')
+      return false
+    }
+    this.ws.send(text)
+    return true
+  }
+
+  /** Counts one client message against the fixed 10 s window; false once over the limit. */
+  admitMessage(now: number): boolean {
+    if (now - this.windowStart >= MESSAGE_WINDOW_MS) {
+      this.windowStart = now
+      this.windowCount = 0
+    }
+    return ++this.windowCount <= this.limits.messagesPer10s
+  }
+
+  /** Closes with a code of the table; the close code's name is the close reason. */
+  close(name: CloseName): void {
+    if (!this.open) return
+    this.open = false
+    const code = CloseCode[name]
+    this.ws.close(code, name)
+    this.end(code, 'server')
+  }
+
+  /** Sends `{"type":"revoked","reason":NAME}` and closes with that 45xx code; nothing follows. */
+  revoke(name: TerminalCloseName): void {
+    if (!this.open) return
+    this.send(revokedFrame(name))
+    this.close(name)
+  }
+
+  /** Cuts the TCP connection without a close handshake (dead or slow peers). */
+  terminate(cause: 'heartbeat' | 'slow_consumer'): void {
+    if (this.ended && !this.open) return
+    this.open = false
+    this.ws.terminate()
+    this.end(ABNORMAL_CLOSURE, cause)
+  }
+
+  private end(code: number, cause: EndCause): void {
+    if (this.ended) return
+    this.ended = true
+    this.onEnd(this, code, cause)
+  }
+}

@@ -1,0 +1,306 @@
+import type { IncomingMessage } from 'node:http'
+import { hostname } from 'node:os'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import { WebSocket, WebSocketServer, type ServerOptions } from 'ws'
+import type { SessionService } from '../auth/sessions.js'
+import { createId } from '../auth/tokens.js'
+import type { Bus, BusEvent } from '../bus/types.js'
+import type { Config } from '../config.js'
+import { ApiError } from '../errors.js'
+import { clientInfo } from '../http/client-info.js'
+import type { ClientInfo } from '../http/router.js'
+import type { Store } from '../store/types.js'
+import { CloseCode } from './close-codes.js'
+import { LiveConnection, type EndCause } from './connection.js'
+import { selectSubprotocol } from './credentials.js'
+import { withLocalCounts } from './device-list.js'
+import { DeviceNotifier } from './device-notifier.js'
+import { ExpirySweep } from './expiry-sweep.js'
+import { eventFrame, welcomeFrame } from './frames.js'
+import { admitNow, admitUpgrade, type Admission, type HandshakeDeps } from './handshake.js'
+import { Liveness } from './liveness.js'
+import { handleClientMessage } from './messages.js'
+import { NodePresence } from './node-presence.js'
+import { noopObserver, type GatewayObserver } from './observer.js'
+import { writeRefusal } from './refuse.js'
+import { Registry } from './registry.js'
+import { RevocationWatcher } from './revocation-watcher.js'
+import { Revocations } from './revocations.js'
+import { ConnectionRowWriter } from './row-writer.js'
+
+/** A server-initiated close waits this long for the peer's close frame before cutting the socket. */
+const CLOSE_HANDSHAKE_MS = 5_000
+/** A message may arrive in at most this many fragments (more → 1008). */
+const MAX_FRAGMENTS = 128
+
+export interface GatewayDeps {
+  config: Config
+  store: Store
+  sessions: SessionService
+  bus: Bus
+  log: Logger
+  now: () => number
+  observer?: GatewayObserver
+}
+
+/** The WebSocket side of a node: `GET /ws`, the live connections and their lifecycle. */
+export interface Gateway {
+  /** This node's id in the `nodes` and `connections` tables (NODE_ID, else the host name). */
+  readonly nodeId: string
+  readonly registry: Registry
+  /** The node:http `upgrade` listener. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Cleans rows a crashed run of this node left, starts the heartbeat and the watchers. */
+  start(): Promise<void>
+  /** Resolves once every connection row change so far is in the store. */
+  flush(): Promise<void>
+  /** flush(), then waits until no `devices` push is pending (tests). */
+  settle(): Promise<void>
+  /** Sends `{"type":"event","data":…}` to the user's live sockets on this node; returns how many. */
+  deliverLocal(userId: string, data: unknown): number
+  /** Refuses new upgrades (503) and closes every live socket with 1001; resolves when they are closed. */
+  drain(): Promise<void>
+  /** drain(), then stops every timer and removes this node's rows. Idempotent. */
+  close(): Promise<void>
+}
+
+/** Error listener of a socket whose upgrade is being checked (ws installs its own after the upgrade). */
+function destroyOnError(this: Duplex): void {
+  this.destroy()
+}
+
+/** Builds the gateway; wire `handleUpgrade` to the HTTP server and call `start()` before listening. */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, store, sessions, bus, log, now } = deps
+  const observer = deps.observer ?? noopObserver
+  const nodeId = config.nodeId ?? hostname()
+  const rows = new ConnectionRowWriter({ store, log })
+  const registry = new Registry(nodeId, rows)
+  const options = {
+    noServer: true,
+    clientTracking: true,
+    perMessageDeflate: false,
+    maxPayload: config.wsMaxPayload,
+    maxFragments: MAX_FRAGMENTS,
+    skipUTF8Validation: false,
+    closeTimeout: CLOSE_HANDSHAKE_MS,
+    handleProtocols: selectSubprotocol,
+  } satisfies ServerOptions & { closeTimeout: number }
+  const wss = new WebSocketServer(options)
+  const limits = { maxBufferedBytes: config.wsMaxBufferedBytes, messagesPer10s: config.wsMessagesPer10s }
+  let draining = false
+
+  const publish = (event: BusEvent) =>
+    bus.publish(event).catch((err) => log.error({ err, event: 'bus_publish_failed', type: event.type }, 'could not publish'))
+  const notifier = new DeviceNotifier({
+    store,
+    registry,
+    log,
+    now,
+    announce: (userIds) => publish({ type: 'devices_changed', nodeId, userIds }),
+  })
+  const revocations = new Revocations({ store, registry, notifier, log, now })
+  const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids) => revocations.apply(ids) })
+  const expiry = new ExpirySweep({ store, registry, log, now })
+  const liveness = new Liveness({ registry, heartbeatMs: config.heartbeatMs })
+  const presence = new NodePresence({ store, log, now, nodeId, onStalled: () => registry.rewriteAll() })
+  const handshakeDeps: HandshakeDeps = {
+    config,
+    store,
+    sessions,
+    registry,
+    now,
+    isDraining: () => draining,
+    wasJustRevoked: (id) => revocations.wasJustRevoked(id),
+  }
+
+  const unsubscribe = bus.subscribe((event) => {
+    try {
+      onBusEvent(event)
+    } catch (err) {
+      log.error({ err, event: 'bus_event_failed', type: event.type }, 'could not handle a bus event')
+    }
+  })
+
+  function onBusEvent(event: BusEvent): void {
+    switch (event.type) {
+      case 'sessions_revoked':
+        watcher.markHandled(event.sessionIds)
+        revocations.apply(event.sessionIds)
+        return
+      case 'session_connected':
+        // Another node accepted this pair: under `replace` its socket wins over older ones here.
+        if (event.nodeId === nodeId || config.duplicatePolicy !== 'replace') return
+        for (const c of registry.ofSession(event.sessionId)) if (c.connectedAt <= event.connectedAt) c.revoke('SESSION_REPLACED')
+        return
+      case 'devices_changed':
+        if (event.nodeId === nodeId) return
+        for (const userId of event.userIds) if (registry.hasUser(userId)) notifier.changed(userId, null, 'remote')
+        return
+    }
+  }
+
+  function onEnd(conn: LiveConnection, code: number, cause: EndCause): void {
+    registry.remove(conn)
+    observer.connectionClosed(code)
+    log.info(
+      { event: 'ws_close', connection_id: conn.id, session_id: conn.sessionId, user_id: conn.userId, code, cause },
+      'websocket closed',
+    )
+    notifier.changed(conn.userId, conn.id, 'local')
+  }
+
+  /** Registers an upgraded socket, replaces the pair's older sockets, and sends the welcome. */
+  function accept(ws: WebSocket, adm: Admission): void {
+    const { session, user } = adm.auth
+    if (config.duplicatePolicy === 'replace') for (const old of registry.ofSession(session.id)) old.revoke('SESSION_REPLACED')
+    const conn = new LiveConnection(
+      ws,
+      {
+        id: createId(),
+        sessionId: session.id,
+        userId: user.id,
+        username: user.username,
+        ip: adm.client.ip,
+        userAgent: adm.client.userAgent,
+        connectedAt: now(),
+        expiresAt: session.expiresAt,
+      },
+      limits,
+      onEnd,
+    )
+    ws.on('error', (err) => log.debug({ err, event: 'ws_error', connection_id: conn.id }, 'websocket error'))
+    ws.on('pong', () => (conn.missedPings = 0))
+    ws.on('message', (data, isBinary) => {
+      try {
+        handleClientMessage(conn, data, isBinary, now())
+      } catch (err) {
+        log.error({ err, event: 'ws_message_failed', connection_id: conn.id }, 'could not handle a message')
+        conn.close('INTERNAL_ERROR')
+      }
+    })
+    registry.add(conn)
+    observer.handshake('ok')
+    observer.connectionOpened()
+    log.info(
+      { event: 'ws_open', connection_id: conn.id, session_id: session.id, user_id: user.id, ip: conn.ip },
+      'websocket opened',
+    )
+    conn.send(
+      welcomeFrame({
+        connectionId: conn.id,
+        sessionId: session.id,
+        userId: user.id,
+        username: user.username,
+        heartbeatMs: config.heartbeatMs,
+        devices: withLocalCounts(adm.devices, registry),
+      }),
+    )
+    notifier.changed(user.id, conn.id, 'local')
+    if (config.duplicatePolicy === 'replace') {
+      void publish({ type: 'session_connected', nodeId, sessionId: session.id, connectionId: conn.id, connectedAt: conn.connectedAt })
+    }
+  }
+
+  function refuse(socket: Duplex, err: unknown, client: ClientInfo): void {
+    const e = err instanceof ApiError ? err : new ApiError('INTERNAL_ERROR')
+    if (!(err instanceof ApiError)) log.error({ err, event: 'ws_handshake_failed' }, 'websocket handshake failed')
+    observer.handshake(e.code)
+    log.info({ event: 'ws_refused', status: e.status, error_code: e.code, ip: client.ip }, 'websocket refused')
+    writeRefusal(socket, e)
+  }
+
+  // Fail closed: whatever goes wrong before the upgrade becomes a refusal, never a socket.
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', destroyOnError)
+    let client: ClientInfo
+    try {
+      client = clientInfo(req, config.trustProxy)
+    } catch (err) {
+      refuse(socket, err, { ip: 'unknown', userAgent: '' })
+      return
+    }
+    admitUpgrade(req, client, handshakeDeps)
+      .then(
+        (adm) => upgrade(req, socket, head, adm),
+        (err) => refuse(socket, err, client),
+      )
+      .catch((err) => log.error({ err, event: 'ws_upgrade_failed' }, 'websocket upgrade failed'))
+  }
+
+  /** The synchronous last step: final checks, then ws completes the handshake and calls accept. */
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, adm: Admission): void {
+    if (socket.destroyed) return // the client gave up while we checked
+    try {
+      admitNow(adm, handshakeDeps)
+    } catch (err) {
+      refuse(socket, err, adm.client)
+      return
+    }
+    socket.off('error', destroyOnError)
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        accept(ws, adm)
+      } catch (err) {
+        log.error({ err, event: 'ws_accept_failed' }, 'could not set up an accepted websocket')
+        ws.close(CloseCode.INTERNAL_ERROR, 'INTERNAL_ERROR')
+      }
+    })
+  }
+
+  async function drain(): Promise<void> {
+    draining = true
+    const sockets = [...wss.clients]
+    for (const conn of [...registry.values()]) conn.close('GOING_AWAY')
+    const allClosed = Promise.all(
+      sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? undefined : new Promise((r) => ws.once('close', r)))),
+    )
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise((r) => (timer = setTimeout(r, config.shutdownGraceMs)))
+    await Promise.race([allClosed, timedOut])
+    clearTimeout(timer)
+    for (const ws of wss.clients) ws.terminate()
+  }
+
+  let closing: Promise<void> | undefined
+  async function close(): Promise<void> {
+    draining = true
+    liveness.stop()
+    await Promise.all([expiry.stop(), watcher.stop()])
+    await drain()
+    unsubscribe()
+    await notifier.stop()
+    await rows.stop()
+    await presence.stop()
+    wss.close()
+    log.info({ event: 'gateway_closed', node_id: nodeId }, 'gateway closed')
+  }
+
+  return {
+    nodeId,
+    registry,
+    handleUpgrade,
+    async start() {
+      await presence.start()
+      await watcher.start()
+      expiry.start()
+      liveness.start()
+    },
+    flush: () => registry.flush(),
+    async settle() {
+      await registry.flush()
+      await notifier.settled()
+    },
+    deliverLocal(userId, data) {
+      const conns = registry.ofUser(userId)
+      if (conns.length === 0) return 0
+      const frame = eventFrame(data)
+      let sent = 0
+      for (const c of conns) if (c.send(frame)) sent++
+      return sent
+    },
+    drain,
+    close: () => (closing ??= close()),
+  }
+}

@@ -1,0 +1,114 @@
+import type { IncomingMessage } from 'node:http'
+import type { AuthContext, SessionService } from '../auth/sessions.js'
+import type { Config } from '../config.js'
+import { NODE_DEAD_AFTER_MS, listUserDevices } from '../devices.js'
+import { ApiError } from '../errors.js'
+import type { ClientInfo } from '../http/router.js'
+import type { Store } from '../store/types.js'
+import type { SessionView } from '../views.js'
+import { readHandshakeCredentials } from './credentials.js'
+import { isOriginAllowed } from './origin.js'
+import type { Registry } from './registry.js'
+
+/** The one path WebSocket upgrades are served on. */
+export const WS_PATH = '/ws'
+/** Seconds a client is told to wait after a connection cap refused it. */
+export const CAP_RETRY_AFTER_S = 10
+
+/** What a handshake that passed every check carries into the upgrade. */
+export interface Admission {
+  auth: AuthContext
+  client: ClientInfo
+  /** The user's devices as the store saw them before the upgrade (counts corrected at welcome). */
+  devices: SessionView[]
+}
+
+export interface HandshakeDeps {
+  config: Config
+  store: Store
+  sessions: SessionService
+  registry: Registry
+  now: () => number
+  isDraining: () => boolean
+  /** True for sessions revoked on this node moments ago (a revocation may race a handshake). */
+  wasJustRevoked: (sessionId: string) => boolean
+}
+
+const KEY = /^[+/0-9A-Za-z]{22}==$/
+
+/**
+ * Every check of `GET /ws` that may wait on the store, in order: draining, path, a valid upgrade,
+ * Origin, credentials, the per-IP cap, the session, the duplicate policy; then reads the device
+ * list for the welcome. Throws ApiError for a refusal. `admitNow` must run right before the upgrade.
+ */
+export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, deps: HandshakeDeps): Promise<Admission> {
+  const { config, sessions, registry } = deps
+  if (deps.isDraining()) throw new ApiError('SHUTTING_DOWN')
+  const url = req.url ?? '/'
+  const q = url.indexOf('?')
+  if ((q === -1 ? url : url.slice(0, q)) !== WS_PATH) throw new ApiError('NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}.`)
+  checkUpgradeHeaders(req)
+  if (q !== -1) {
+    for (const key of new URLSearchParams(url.slice(q + 1)).keys()) {
+      if (key.toLowerCase() === 'token') throw new ApiError('BAD_REQUEST', 'Tokens are not accepted in the URL.')
+    }
+  }
+  if (!isOriginAllowed(req, config.allowedOrigins)) throw new ApiError('ORIGIN_NOT_ALLOWED')
+  const creds = readHandshakeCredentials(req)
+  if (!creds) throw new ApiError('UNAUTHORIZED', 'Token and Username are required.')
+  // Checked again (with the user cap) right before the upgrade; this early pass spares the store.
+  if (registry.countForIp(client.ip) >= config.maxConnectionsPerIp) throw tooMany('IP address')
+  const auth = await sessions.authenticate(creds.token, creds.username)
+  // Backoffice sessions authenticate admin HTTP calls only, never the chat socket.
+  if (!auth || auth.session.kind !== 'user') throw new ApiError('UNAUTHORIZED')
+  if (config.duplicatePolicy !== 'replace' && (await isPairLive(auth, deps))) {
+    if (config.duplicatePolicy === 'reject') throw new ApiError('SESSION_IN_USE')
+    // `revoke`: a second socket for one pair means the token leaked; the session dies everywhere.
+    await sessions.revoke([auth.session.id], 'duplicate_revoke')
+    throw new ApiError('UNAUTHORIZED', 'This session was revoked: it was used from two places at once.')
+  }
+  const devices = await listUserDevices(deps.store, auth.user.id, deps.now())
+  return { auth, client, devices }
+}
+
+/**
+ * The checks that must hold at the instant of the upgrade, after every await: draining, a
+ * revocation that raced the lookup, the connection caps and (under `reject`) a duplicate.
+ */
+export function admitNow(adm: Admission, deps: HandshakeDeps): void {
+  const { config, registry } = deps
+  const { session, user } = adm.auth
+  if (deps.isDraining()) throw new ApiError('SHUTTING_DOWN')
+  if (deps.wasJustRevoked(session.id)) throw new ApiError('UNAUTHORIZED')
+  const sameSession = registry.countForSession(session.id)
+  if (sameSession > 0 && config.duplicatePolicy === 'reject') throw new ApiError('SESSION_IN_USE')
+  if (registry.countForIp(adm.client.ip) >= config.maxConnectionsPerIp) throw tooMany('IP address')
+  // Under `replace` the pair's older sockets are about to close: they do not count against the cap.
+  const replaced = config.duplicatePolicy === 'replace' ? sameSession : 0
+  if (registry.countForUser(user.id) - replaced >= config.maxConnectionsPerUser) throw tooMany('user')
+}
+
+/** Whether the pair already has a live socket here or on another live node (reject/revoke only). */
+async function isPairLive(auth: AuthContext, deps: HandshakeDeps): Promise<boolean> {
+  const local = deps.registry.countForSession(auth.session.id)
+  if (local > 0) return true
+  // After a flush the store holds exactly this node's live rows, so any surplus is another node's.
+  await deps.registry.flush()
+  const counts = await deps.store.countUserConnections(auth.user.id, deps.now() - NODE_DEAD_AFTER_MS)
+  return (counts.get(auth.session.id) ?? 0) > deps.registry.countForSession(auth.session.id)
+}
+
+function checkUpgradeHeaders(req: IncomingMessage): void {
+  const version = req.headers['sec-websocket-version']
+  if (
+    req.method !== 'GET' ||
+    req.headers.upgrade?.toLowerCase() !== 'websocket' ||
+    !KEY.test(req.headers['sec-websocket-key'] ?? '') ||
+    (version !== '13' && version !== '8')
+  ) {
+    throw new ApiError('BAD_REQUEST', 'Not a valid WebSocket upgrade.')
+  }
+}
+
+const tooMany = (per: string) =>
+  new ApiError('TOO_MANY_CONNECTIONS', `Too many connections for this ${per}; retry later.`, CAP_RETRY_AFTER_S)

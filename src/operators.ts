@@ -1,0 +1,121 @@
+import { isValidUsername, normalizeUsername } from './auth/rules.js'
+import { isSessionLive, type SessionService } from './auth/sessions.js'
+import { NODE_DEAD_AFTER_MS } from './devices.js'
+import type { ConnectionListing, Page, PageCursor, SessionWithUsername, Store, UserRow } from './store/types.js'
+
+/** What operators can see and do; shared by the admin API and the CLI so both behave alike. */
+
+export const DEFAULT_PAGE_LIMIT = 50
+export const MAX_PAGE_LIMIT = 200
+/** Session rows one filtered listing reads at most; past it the page is cut short (next_cursor set). */
+const MAX_SCANNED_ROWS = 2_000
+
+export interface ListQuery {
+  username?: string
+  limit: number
+  cursor?: PageCursor
+}
+
+/**
+ * Reads a page size: absent → DEFAULT_PAGE_LIMIT, above MAX_PAGE_LIMIT → capped, and null for
+ * anything that is not a positive integer (the caller answers 400 / usage error).
+ */
+export function parseLimit(raw: string | null | undefined): number | null {
+  if (raw === null || raw === undefined || raw === '') return DEFAULT_PAGE_LIMIT
+  if (!/^[0-9]{1,9}$/.test(raw)) return null
+  const n = Number(raw)
+  return n < 1 ? null : Math.min(n, MAX_PAGE_LIMIT)
+}
+
+/** Live devices: connections held by nodes whose heartbeat is recent, newest first. */
+export function listLiveDevices(store: Store, query: ListQuery, now: number): Promise<Page<ConnectionListing>> {
+  return store.listConnections({ ...query, aliveSince: now - NODE_DEAD_AFTER_MS })
+}
+
+export interface SessionListing {
+  session: SessionWithUsername
+  /** Live connections of the session on live nodes. */
+  connections: number
+}
+
+/**
+ * Sessions newest first (ties by id), optionally only the live ones. With `activeOnly` a page may
+ * hold fewer rows than `limit` (revoked rows are skipped, at most MAX_SCANNED_ROWS per call); only
+ * a null `next` means the end.
+ */
+export async function listSessions(
+  store: Store,
+  query: ListQuery & { activeOnly: boolean },
+  now: number,
+): Promise<Page<SessionListing>> {
+  const { username, limit, activeOnly } = query
+  const picked: SessionWithUsername[] = []
+  let cursor = query.cursor
+  let scanned = 0
+  let next: PageCursor | null = null
+  for (;;) {
+    const page = await store.listSessions({ username, limit: activeOnly ? MAX_PAGE_LIMIT : limit, cursor })
+    let full = false
+    for (const [i, s] of page.rows.entries()) {
+      scanned++
+      if (!activeOnly || isSessionLive(s, now)) picked.push(s)
+      if (picked.length === limit) {
+        full = true
+        next = i < page.rows.length - 1 || page.next !== null ? { at: s.createdAt, id: s.id } : null
+        break
+      }
+    }
+    if (full || page.next === null) break
+    cursor = page.next
+    if (scanned >= MAX_SCANNED_ROWS) {
+      next = cursor
+      break
+    }
+  }
+  return { rows: await withConnectionCounts(store, picked, now), next }
+}
+
+async function withConnectionCounts(store: Store, sessions: SessionWithUsername[], now: number): Promise<SessionListing[]> {
+  const aliveSince = now - NODE_DEAD_AFTER_MS
+  const counts = new Map<string, number>()
+  for (const userId of new Set(sessions.map((s) => s.userId))) {
+    for (const [sessionId, n] of await store.countUserConnections(userId, aliveSince)) counts.set(sessionId, n)
+  }
+  return sessions.map((session) => ({ session, connections: counts.get(session.id) ?? 0 }))
+}
+
+/** The account named `input` (lowercased first), or null when there is none or the name is not valid. */
+export async function findUser(store: Store, input: string): Promise<UserRow | null> {
+  const username = normalizeUsername(input)
+  if (username.length > 64 || !isValidUsername(username)) return null
+  return store.findUserByUsername(username)
+}
+
+/**
+ * Revokes a session as an operator (reason `revoked_by_admin`). Null for an unknown id;
+ * `revoked: false` when it was already revoked (nothing to do).
+ */
+export async function revokeSessionAsAdmin(
+  store: Store,
+  sessions: SessionService,
+  sessionId: string,
+): Promise<{ session: SessionWithUsername; revoked: boolean } | null> {
+  if (sessionId.length === 0 || sessionId.length > 64) return null
+  const session = await store.findSessionById(sessionId)
+  if (!session) return null
+  const revoked = await sessions.revoke([sessionId], 'revoked_by_admin')
+  return { session, revoked: revoked.length === 1 }
+}
+
+/** Disables (revoking every session) or enables an account; null for an unknown user. */
+export async function setUserDisabled(
+  store: Store,
+  sessions: SessionService,
+  username: string,
+  disabled: boolean,
+): Promise<{ user: UserRow; revoked: number } | null> {
+  const user = await findUser(store, username)
+  if (!user) return null
+  const revoked = await sessions.setDisabled(user.id, disabled)
+  return { user: { ...user, disabled }, revoked: revoked.length }
+}

@@ -1,0 +1,84 @@
+import { Redis, type RedisOptions } from 'ioredis'
+import type { Logger } from 'pino'
+
+/** Longest pause between two reconnection attempts. */
+const MAX_BACKOFF_MS = 5_000
+
+/** Exponential backoff with jitter: ~50-100 ms after the first failure, then doubling, capped at 5 s. */
+export const reconnectDelay = (attempt: number) => {
+  const base = Math.min(MAX_BACKOFF_MS, 50 * 2 ** Math.min(attempt, 10))
+  return Math.round(base / 2 + (Math.random() * base) / 2)
+}
+
+/** The server part of a Redis URL, for messages (a URL may carry a password). */
+export function describeRedisUrl(url: string): string {
+  const u = new URL(url)
+  return `${u.hostname || '127.0.0.1'}:${u.port || 6379}`
+}
+
+/**
+ * The one place chatgate creates Redis connections (bus, and later shared rate limits): reconnects
+ * forever with backoff, names the connection (visible in CLIENT LIST), and logs an outage once
+ * when it starts and once when it ends instead of once per failed attempt.
+ */
+export function createRedisClient(url: string, name: string, log: Logger, options: RedisOptions = {}): Redis {
+  const client = new Redis(url, {
+    connectionName: name,
+    retryStrategy: reconnectDelay,
+    lazyConnect: true,
+    ...options,
+  })
+  let down = false
+  let lastError: Error | undefined
+  // Every failed attempt emits 'error'; only the start and the end of an outage are logged.
+  client.on('error', (err: Error) => {
+    lastError = err
+  })
+  let everReady = false
+  client.on('reconnecting', () => {
+    if (down) return
+    down = true
+    const msg = everReady ? 'redis connection lost; reconnecting with backoff' : 'redis not reachable yet; retrying with backoff'
+    log.warn({ err: lastError, redis: describeRedisUrl(url), connection: name }, msg)
+  })
+  client.on('ready', () => {
+    everReady = true
+    lastError = undefined
+    if (!down) return
+    down = false
+    log.info({ redis: describeRedisUrl(url), connection: name }, 'redis connection restored')
+  })
+  return client
+}
+
+/**
+ * Connects a lazy client and waits until it is ready, or rejects after `timeoutMs` with a message
+ * naming the server (the client is then disconnected, so it stops retrying).
+ */
+export async function connectRedis(client: Redis, url: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()))
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis is not reachable at ${describeRedisUrl(url)} (no connection within ${timeoutMs} ms)`)), timeoutMs)
+  })
+  // connect() rejects on the first failed attempt although the client keeps retrying; the ready
+  // event or the timeout decides.
+  client.connect().catch(() => undefined)
+  try {
+    await Promise.race([ready, timeout])
+  } catch (e) {
+    client.disconnect()
+    throw e
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Closes a connection: QUIT (flushes pending replies) when it is up, else drops it at once. */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    await client.quit().catch(() => client.disconnect())
+  } else {
+    client.disconnect()
+  }
+}

@@ -1,0 +1,160 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { BusEvent } from '../src/bus/types.js'
+import type { EventDeliverer } from '../src/push.js'
+import { authHeaders, backofficeLogin, registerUser, request } from './helpers/http.js'
+import { startServer, type TestServer } from './helpers/server.js'
+
+const SERVICE_TOKEN = 'svc-token-0123456789-abcdefghijklmnop-xyz'
+const service = { Authorization: `Bearer ${SERVICE_TOKEN}` }
+
+const push = (srv: TestServer, username: string, body: unknown, headers: Record<string, string> = service) =>
+  request(srv.url, 'POST', `/admin/users/${username}/events`, { body, headers })
+
+/** One server per suite (default bus-only deliverer), its bus events seen by the test, reset per test. */
+let srv: TestServer
+const events: BusEvent[] = []
+const pushes = () => events.filter((e) => e.type === 'user_event')
+let extra: TestServer[] = []
+
+function shareServer(s: ReturnType<typeof suite>) {
+  s.before(async () => {
+    srv = await startServer({ CHATGATE_SERVICE_TOKEN: SERVICE_TOKEN })
+    srv.app.bus.subscribe((e) => events.push(e))
+  })
+  s.before.each(() => {
+    events.length = 0
+  })
+  s.after(async () => {
+    await srv.close()
+    for (const x of extra) await x.close()
+    extra = []
+  })
+}
+
+// ── delivery ───────────────────────────────────────────────────────────────────────────────────
+const delivery = suite('push › delivery')
+shareServer(delivery)
+
+delivery('should publish a user_event for the user on the bus and answer with the delivered count', async () => {
+  const alice = await registerUser(srv.url, 'push_alice')
+  const data = { text: 'new message', from: 'bob', n: [1, 2, 3] }
+  const res = await push(srv, 'push_alice', { data })
+  assert.is(res.status, 200)
+  assert.equal(res.body, { error: false, error_info: null, result: { delivered: 0 } })
+  assert.is(pushes().length, 1)
+  const event = pushes()[0] as Extract<BusEvent, { type: 'user_event' }>
+  assert.is(event.userId, alice.userId)
+  assert.equal(event.data, data)
+  assert.match(event.id, /^[0-9a-f-]{36}$/)
+})
+
+delivery('should accept a backoffice session of an admin as well as the service token', async () => {
+  await registerUser(srv.url, 'push_bo')
+  const admin = await backofficeLogin(srv.url)
+  const res = await push(srv, 'push_bo', { data: 'hello' }, authHeaders(admin.token, admin.username))
+  assert.is(res.status, 200)
+  assert.is(pushes().length, 1)
+})
+
+delivery('should pass any JSON value through, null included, and look the username up case-insensitively', async () => {
+  await registerUser(srv.url, 'push_case')
+  for (const data of [null, 0, false, 'x', [], { deep: { er: [{}] } }]) {
+    const res = await push(srv, 'PUSH_Case', { data })
+    assert.is(res.status, 200, `data ${JSON.stringify(data)}`)
+  }
+  assert.equal(
+    pushes().map((e) => (e as { data: unknown }).data),
+    [null, 0, false, 'x', [], { deep: { er: [{}] } }],
+  )
+})
+
+delivery('should answer with the count the deliverer reports (a fake deliverer until the gateway exists)', async () => {
+  const calls: [string, unknown][] = []
+  const deliverer: EventDeliverer = {
+    async deliver(userId, data) {
+      calls.push([userId, data])
+      return 3
+    },
+  }
+  const own = await startServer({ CHATGATE_SERVICE_TOKEN: SERVICE_TOKEN }, { deps: { deliverer } })
+  extra.push(own)
+  const carol = await registerUser(own.url, 'push_carol')
+  const res = await push(own, 'push_carol', { data: { a: 1 } })
+  assert.is(res.status, 200)
+  assert.equal(res.body.result, { delivered: 3 })
+  assert.equal(calls, [[carol.userId, { a: 1 }]])
+})
+
+delivery('should never write the pushed data into the log', async () => {
+  await registerUser(srv.url, 'push_quiet')
+  const secret = 'backend-secret-payload-7f3a9c'
+  assert.is((await push(srv, 'push_quiet', { data: { secret } })).status, 200)
+  assert.ok(srv.logs.some((l) => l.includes('"event":"push"')), 'the push itself is logged')
+  assert.not.ok(srv.logs.some((l) => l.includes(secret)), 'the payload must not be')
+})
+
+// ── refusals ───────────────────────────────────────────────────────────────────────────────────
+const refusals = suite('push › refusals')
+shareServer(refusals)
+
+refusals('should refuse callers that are not operators and publish nothing', async () => {
+  const user = await registerUser(srv.url, 'push_plain')
+  const cases: [Record<string, string>, number, string][] = [
+    [{}, 401, 'UNAUTHORIZED'],
+    [{ Authorization: 'Bearer wrong-token-wrong-token-wrong-token-xx' }, 401, 'UNAUTHORIZED'],
+    [{ Authorization: `Basic ${SERVICE_TOKEN}` }, 401, 'UNAUTHORIZED'],
+    [authHeaders(user.token, user.username), 403, 'FORBIDDEN'],
+    [authHeaders('not-a-token', 'push_plain'), 401, 'UNAUTHORIZED'],
+  ]
+  for (const [headers, status, code] of cases) {
+    const res = await push(srv, 'push_plain', { data: 1 }, headers)
+    assert.is(res.status, status, JSON.stringify(headers))
+    assert.is(res.body.error_info.error_code, code)
+  }
+  assert.is(pushes().length, 0)
+})
+
+refusals('should refuse the service token when none is configured', async () => {
+  const own = await startServer()
+  extra.push(own)
+  await registerUser(own.url, 'push_nosvc')
+  const res = await push(own, 'push_nosvc', { data: 1 })
+  assert.is(res.status, 401)
+})
+
+refusals('should answer 404 NOT_FOUND for an unknown or impossible username', async () => {
+  for (const name of ['nobody_here', 'a'.repeat(100), '_x', '%C3%A9t%C3%A9']) {
+    const res = await push(srv, name, { data: 1 })
+    assert.is(res.status, 404, name)
+    assert.equal(res.body, { error: true, error_info: { error_code: 'NOT_FOUND', description: 'No such user.' }, result: null })
+  }
+  assert.is(pushes().length, 0)
+})
+
+refusals('should refuse a body without data, not JSON, malformed, or over 16 KiB', async () => {
+  await registerUser(srv.url, 'push_body')
+  const url = '/admin/users/push_body/events'
+  const missing = await push(srv, 'push_body', { other: 1 })
+  assert.is(missing.status, 400)
+  assert.is(missing.body.error_info.error_code, 'BAD_REQUEST')
+  const text = await request(srv.url, 'POST', url, { raw: 'data', headers: { ...service, 'content-type': 'text/plain' } })
+  assert.is(text.status, 415)
+  const broken = await request(srv.url, 'POST', url, { raw: '{"data":', headers: { ...service, 'content-type': 'application/json' } })
+  assert.is(broken.status, 400)
+  const big = await push(srv, 'push_body', { data: 'x'.repeat(16 * 1024) })
+  assert.is(big.status, 413)
+  assert.is(big.body.error_info.error_code, 'PAYLOAD_TOO_LARGE')
+  const fits = await push(srv, 'push_body', { data: 'x'.repeat(16 * 1024 - 20) })
+  assert.is(fits.status, 200, 'a body just under 16 KiB is accepted')
+  assert.is(pushes().length, 1)
+})
+
+refusals('should answer 405 with Allow for another method on the route', async () => {
+  const res = await request(srv.url, 'GET', '/admin/users/someone/events', { headers: service })
+  assert.is(res.status, 405)
+  assert.is(res.headers.get('allow'), 'POST')
+})
+
+delivery.run()
+refusals.run()
