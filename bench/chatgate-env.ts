@@ -11,6 +11,10 @@ export function chatgateEnv(): Record<string, string> {
     HEARTBEAT_MS: '600000',
     MAX_CONNECTIONS_PER_USER: '100000',
     MAX_CONNECTIONS_PER_IP: '1000000',
+    // Abuse limits (src/limits) would throttle a single benchmarking IP after a few requests.
+    UPGRADES_PER_IP_PER_MIN: '1000000',
+    LOGIN_ATTEMPTS_PER_IP_PER_MIN: '1000000',
+    LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: '1000000',
     // The fixture already holds an admin; this only keeps a random password from being printed.
     CHATGATE_ADMIN_PASSWORD: 'bench-admin-password',
     // The fixture's hashes are made at this cost; logins compare against them.

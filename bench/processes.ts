@@ -35,6 +35,8 @@ export interface RunningServer {
   memory(): Promise<MemorySample>
   /** CPU time of the whole server process (all threads) so far, in µs. */
   cpuMicros(): Promise<number>
+  /** Writes a V8 heap snapshot (after a full GC) to `path`. */
+  heapSnapshot(path: string): Promise<void>
   /** SIGTERM, then SIGKILL if it has not exited within the grace. */
   stop(): Promise<void>
 }
@@ -112,7 +114,7 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 /** Starts a server pinned to `cpu`, with --expose-gc and the probe, and waits for GET /healthz. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const port = await freePort()
-  const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${opts.kind}-${Date.now()}.cpuprofile`] : []
+  const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []
   const argv = pinned(opts.cpu, [process.execPath, '--expose-gc', ...profile, '--import', 'tsx', '--import', join(here, 'servers/probe.js'), entries[opts.kind]])
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: root,
@@ -136,6 +138,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     async cpuMicros() {
       const c = await call<{ user: number; system: number }>({ type: 'cpu' })
       return c.user + c.system
+    },
+    async heapSnapshot(path) {
+      await call({ type: 'heap-snapshot', path })
     },
     async stop() {
       child.kill('SIGTERM')

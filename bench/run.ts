@@ -5,7 +5,8 @@
  *
  * Options: --full; --only 1,3 (scenarios); --client wire|library (load generator, see
  * bench/client/wire.ts); --profile (chatgate writes V8 CPU profiles to bench/results/profiles);
- * --no-write (do not touch RESULTS.md).
+ * --heap (the memory scenario writes heap snapshots of each server to bench/results/heap; read them
+ * with bench/heap-top.ts); --no-write (do not touch RESULTS.md).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     client: { type: 'string', default: 'wire' },
     profile: { type: 'boolean', default: false },
+    heap: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
 })
@@ -68,6 +70,8 @@ const resultsDir = join(here, 'results')
 mkdirSync(resultsDir, { recursive: true })
 const cpuProfDir = values.profile ? join(resultsDir, 'profiles') : undefined
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true })
+const heapDir = values.heap ? join(resultsDir, 'heap') : undefined
+if (heapDir) mkdirSync(heapDir, { recursive: true })
 
 const rows: Row[] = []
 const client = await startClient(placement.clientCpu)
@@ -76,7 +80,7 @@ try {
   let t = performance.now()
   const fixture = buildFixture(join(workDir, 'main.db'), { tokenUsers, fillerSessions: 0, loginAccounts: profile.login.accounts, bcryptCost: 10 })
   log(`fixture: ${tokenUsers} users with one session each, ${profile.login.accounts} login accounts (${((performance.now() - t) / 1000).toFixed(1)} s)`)
-  const ctx: RunContext = { profile, placement, client, clientKind: values.client, workDir, fixture, cpuProfDir, log }
+  const ctx: RunContext = { profile, placement, client, clientKind: values.client, workDir, fixture, cpuProfDir, heapDir, log }
   for (const s of scenarios) {
     if (only && !only.has(s.id)) continue
     log(`\n[${s.id}] ${s.title}`)

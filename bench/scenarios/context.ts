@@ -18,8 +18,10 @@ export interface RunContext {
   workDir: string
   /** The shared fixture (token users, login accounts). */
   fixture: Fixture
-  /** Set with --profile: servers write V8 CPU profiles here. */
+  /** Set with --profile: chatgate writes V8 CPU profiles here. */
   cpuProfDir: string | undefined
+  /** Set with --heap: the memory scenario writes chatgate's heap snapshots here. */
+  heapDir: string | undefined
   log(line: string): void
 }
 
@@ -27,13 +29,19 @@ export type Scenario = (ctx: RunContext) => Promise<Row[]>
 
 let copies = 0
 
-/** Starts a server on its own copy of `dbPath` (chatgate writes to its file; references only read). */
-export function startOn(ctx: RunContext, kind: ServerKind, dbPath = ctx.fixture.dbPath): Promise<RunningServer> {
-  const copy = join(ctx.workDir, `${kind}-${++copies}.db`)
-  copyFileSync(dbPath, copy)
+/**
+ * Starts a server on its own copy of `dbPath` (chatgate writes to its file, and every run must
+ * start from the same state), or on the file itself when `own` says it serves no other run.
+ */
+export function startOn(ctx: RunContext, kind: ServerKind, dbPath = ctx.fixture.dbPath, own = false): Promise<RunningServer> {
+  let file = dbPath
+  if (!own) {
+    file = join(ctx.workDir, `${kind}-${++copies}.db`)
+    copyFileSync(dbPath, file)
+  }
   return startServer({
     kind,
-    dbPath: copy,
+    dbPath: file,
     cpu: ctx.placement.serverCpu,
     env: kind === 'chatgate' ? chatgateEnv() : {},
     cpuProfDir: kind === 'chatgate' ? ctx.cpuProfDir : undefined,

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { HandshakeResult } from '../client/handshake.js'
 import type { HoldResult } from '../client/hold.js'
 import { serverLabel, type MemorySample, type RunningServer, type ServerKind } from '../processes.js'
@@ -40,10 +41,16 @@ export async function memoryScenario(ctx: RunContext): Promise<Row[]> {
           maxCount: p.warmupCycles,
         })
         if (warm.failed > 0) throw new Error(`warm-up failed: ${warm.firstError}`)
+        const snapshots = ctx.heapDir && rep === 0 ? join(ctx.heapDir, `${kind}-${p.connections}`) : null
+        if (snapshots) await server.heapSnapshot(`${snapshots}-before.heapsnapshot`)
         const before: MemorySample = await server.memory()
         const opened = await ctx.client.run<HoldResult>({ type: 'hold-open', target: targetOf(ctx, server), credentials, concurrency: p.rampConcurrency })
         if (opened.held !== p.connections) throw new Error(`held ${opened.held} of ${p.connections}: ${opened.firstError}`)
         const after = await server.memory()
+        if (snapshots) {
+          await server.heapSnapshot(`${snapshots}-after.heapsnapshot`)
+          ctx.log(`  heap snapshots: npx tsx bench/heap-top.ts ${snapshots}-before.heapsnapshot ${snapshots}-after.heapsnapshot ${p.connections}`)
+        }
         const dropped = await ctx.client.run<number>({ type: 'hold-dropped' })
         if (dropped > 0) throw new Error(`${dropped} idle connections were closed by the server`)
         const s = { rssPerConn: (after.rss - before.rss) / p.connections, heapPerConn: (after.heapUsed - before.heapUsed) / p.connections }
