@@ -1,6 +1,8 @@
 /** Counts and durations of a run: `quick` (npm run bench) and `full` (npm run bench -- --full). */
 export interface Profile {
-  name: 'quick' | 'full'
+  name: 'quick' | 'full' | 'tiny'
+  /** bcrypt cost of the fixture accounts (chatgate's default is 10). */
+  bcryptCost: number
   /** Repetitions of every measurement; the table shows their median and min–max. */
   reps: number
   handshake: { concurrency: number; warmupMs: number; durationMs: number; maxCount: number; tokenPool: number; libraryCheck: number }
@@ -12,6 +14,7 @@ export interface Profile {
 
 export const quick: Profile = {
   name: 'quick',
+  bcryptCost: 10,
   reps: 3,
   handshake: { concurrency: 32, warmupMs: 1_000, durationMs: 3_000, maxCount: 100_000, tokenPool: 2_000, libraryCheck: 20 },
   // 5k keeps the quick run under 3 minutes (Socket.IO ramps slowly); --full holds the 10k of the issue.
@@ -23,10 +26,23 @@ export const quick: Profile = {
 
 export const full: Profile = {
   name: 'full',
+  bcryptCost: 10,
   reps: 3,
   handshake: { concurrency: 32, warmupMs: 3_000, durationMs: 10_000, maxCount: 1_000_000, tokenPool: 5_000, libraryCheck: 200 },
   memory: { connections: 10_000, rampConcurrency: 64, warmupCycles: 2_000 },
   login: { concurrency: 50, durationMs: 10_000, idleMs: 5_000, healthzEveryMs: 10, accounts: 2_000 },
   revoke: { samples: 500, warmup: 50 },
   rows: { sizes: [10_000, 100_000, 1_000_000], tokens: 2_000, samples: 1_000 },
+}
+
+/** A smoke run of every scenario in seconds (the runner's own test); its figures mean nothing. */
+export const tiny: Profile = {
+  name: 'tiny',
+  bcryptCost: 4,
+  reps: 1,
+  handshake: { concurrency: 4, warmupMs: 100, durationMs: 300, maxCount: 300, tokenPool: 50, libraryCheck: 3 },
+  memory: { connections: 100, rampConcurrency: 16, warmupCycles: 20 },
+  login: { concurrency: 5, durationMs: 500, idleMs: 200, healthzEveryMs: 10, accounts: 20 },
+  revoke: { samples: 10, warmup: 2 },
+  rows: { sizes: [1_000, 2_000], tokens: 100, samples: 50 },
 }

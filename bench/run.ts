@@ -3,20 +3,21 @@
  * fixtures, starts each server pinned to one core and the load generator on another, runs the
  * five scenarios, prints one table and writes it into bench/RESULTS.md.
  *
- * Options: --full; --only 1,3 (scenarios); --client wire|library (load generator, see
+ * Options: --full; --tiny (every scenario in seconds, for the runner's test; figures meaningless);
+ * --only 1,3 (scenarios); --client wire|library (load generator, see
  * bench/client/wire.ts); --profile (chatgate writes V8 CPU profiles to bench/results/profiles);
  * --heap (the memory scenario writes heap snapshots of each server to bench/results/heap; read them
  * with bench/heap-top.ts); --no-write (do not touch RESULTS.md).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { buildFixture } from './fixtures.js'
 import { choosePlacement, describeMachine } from './machine.js'
 import { startClient } from './processes.js'
-import { full, quick } from './profiles.js'
+import { full, quick, tiny } from './profiles.js'
 import { renderTable, type Row } from './report.js'
 import { writeBlock } from './results-file.js'
 import type { RunContext, Scenario } from './scenarios/context.js'
@@ -30,6 +31,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const { values } = parseArgs({
   options: {
     full: { type: 'boolean', default: false },
+    tiny: { type: 'boolean', default: false },
     only: { type: 'string' },
     client: { type: 'string', default: 'wire' },
     profile: { type: 'boolean', default: false },
@@ -38,7 +40,7 @@ const { values } = parseArgs({
   },
 })
 if (values.client !== 'wire' && values.client !== 'library') throw new Error('--client is wire or library')
-const profile = values.full ? full : quick
+const profile = values.full ? full : values.tiny ? tiny : quick
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null
 const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ')
 const log = (line: string) => process.stdout.write(`${line}\n`)
@@ -78,7 +80,7 @@ const client = await startClient(placement.clientCpu)
 try {
   const tokenUsers = Math.max(profile.memory.connections, profile.handshake.tokenPool, profile.revoke.warmup + profile.reps * profile.revoke.samples)
   let t = performance.now()
-  const fixture = buildFixture(join(workDir, 'main.db'), { tokenUsers, fillerSessions: 0, loginAccounts: profile.login.accounts, bcryptCost: 10 })
+  const fixture = buildFixture(join(workDir, 'main.db'), { tokenUsers, fillerSessions: 0, loginAccounts: profile.login.accounts, bcryptCost: profile.bcryptCost })
   log(`fixture: ${tokenUsers} users with one session each, ${profile.login.accounts} login accounts (${((performance.now() - t) / 1000).toFixed(1)} s)`)
   const ctx: RunContext = { profile, placement, client, clientKind: values.client, workDir, fixture, cpuProfDir, heapDir, log }
   for (const s of scenarios) {
@@ -119,10 +121,14 @@ const summary = [
 ].join('\n')
 log(`\n${summary}\n`)
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-')
-writeFileSync(join(resultsDir, `${stamp}-${profile.name}.json`), JSON.stringify({ command, machine, placement, startedAt, rows }, null, 2))
-if (!values['no-write'] && !only) {
-  writeBlock(join(here, 'RESULTS.md'), profile.name, summary)
-  log(`written to bench/RESULTS.md (${profile.name} block) and bench/results/${stamp}-${profile.name}.json`)
+const json = join(resultsDir, `${stamp}-${profile.name}.json`)
+if (profile.name === 'tiny') {
+  log('tiny run: nothing written')
+} else if (values['no-write'] || only) {
+  writeFileSync(json, JSON.stringify({ command, machine, placement, startedAt, rows }, null, 2))
+  log(`written to ${relative(process.cwd(), json)} (RESULTS.md untouched)`)
 } else {
-  log(`written to bench/results/${stamp}-${profile.name}.json (RESULTS.md untouched: ${only ? '--only' : '--no-write'})`)
+  writeFileSync(json, JSON.stringify({ command, machine, placement, startedAt, rows }, null, 2))
+  writeBlock(join(here, 'RESULTS.md'), profile.name, summary)
+  log(`written to bench/RESULTS.md (${profile.name} block) and ${relative(process.cwd(), json)}`)
 }
