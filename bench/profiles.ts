@@ -20,7 +20,7 @@ export const quick: Profile = {
   // 5k keeps the quick run under 3 minutes (Socket.IO ramps slowly); --full holds the 10k of the issue.
   memory: { connections: 5_000, rampConcurrency: 64, warmupCycles: 500 },
   login: { concurrency: 50, durationMs: 4_000, idleMs: 1_500, healthzEveryMs: 10, accounts: 500 },
-  revoke: { samples: 100, warmup: 20 },
+  revoke: { samples: 300, warmup: 20 },
   rows: { sizes: [10_000, 100_000], tokens: 1_000, samples: 300 },
 }
 
@@ -31,7 +31,7 @@ export const full: Profile = {
   handshake: { concurrency: 32, warmupMs: 3_000, durationMs: 10_000, maxCount: 1_000_000, tokenPool: 5_000, libraryCheck: 200 },
   memory: { connections: 10_000, rampConcurrency: 64, warmupCycles: 2_000 },
   login: { concurrency: 50, durationMs: 10_000, idleMs: 5_000, healthzEveryMs: 10, accounts: 2_000 },
-  revoke: { samples: 500, warmup: 50 },
+  revoke: { samples: 1_000, warmup: 50 },
   rows: { sizes: [10_000, 100_000, 1_000_000], tokens: 2_000, samples: 1_000 },
 }
 

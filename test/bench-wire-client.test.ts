@@ -53,7 +53,11 @@ test('bench wire client › should report the close code the server chose', asyn
     ws.close(4501)
   }
   const conn = await dialWire(wireTarget('ws', url), cred)
+  const seen = await conn.closeSeen
+  assert.is(seen.code, 4501)
   assert.is(await conn.closed, 4501)
+  // The close frame is seen before the TCP connection is gone.
+  assert.ok(seen.at <= performance.now())
 })
 
 test('bench wire client › should reject a refused upgrade with its status and body', async () => {

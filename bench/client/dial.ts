@@ -27,6 +27,12 @@ export interface Conn {
   latencyMs: number
   /** Resolves with the close code once the connection is fully closed (by either side). */
   closed: Promise<number>
+  /**
+   * Resolves with the code and the time (performance.now()) the client first saw the close: the
+   * close frame's arrival for the wire client; the completed close for the libraries, which do
+   * not report the frame on its own.
+   */
+  closeSeen: Promise<{ code: number; at: number }>
   /** Starts a normal close and resolves when the connection is fully closed. */
   close(): Promise<number>
 }
@@ -44,6 +50,7 @@ function dialWs(url: string, cred: ClientCredential): Promise<Conn> {
   const start = performance.now()
   const ws = new WebSocket(url, { headers: { Token: cred.token, Username: cred.username }, perMessageDeflate: false })
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+  const closeSeen = closed.then((code) => ({ code, at: performance.now() }))
   return new Promise<Conn>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`no welcome within ${DIAL_TIMEOUT_MS} ms`)), DIAL_TIMEOUT_MS)
     const onError = (err: Error) => fail(err)
@@ -74,6 +81,7 @@ function dialWs(url: string, cred: ClientCredential): Promise<Conn> {
       resolve({
         latencyMs,
         closed,
+        closeSeen,
         close() {
           ws.close(1000)
           return closed
@@ -112,6 +120,7 @@ function dialSocketIo(url: string, cred: ClientCredential): Promise<Conn> {
       resolve({
         latencyMs,
         closed: rawClosed,
+        closeSeen: rawClosed.then((code) => ({ code, at: performance.now() })),
         close() {
           socket.disconnect()
           return rawClosed

@@ -12,7 +12,7 @@ export interface RevokeJob {
 }
 
 export interface RevokeResult {
-  /** From sending DELETE /session to the socket's close event. */
+  /** From sending DELETE /session to the client seeing the close (see Conn.closeSeen). */
   latency: LatencySummary
   /** Sockets whose close code was not 4501. */
   wrongCode: number
@@ -41,8 +41,8 @@ export async function runRevokes(job: RevokeJob): Promise<RevokeResult> {
   for (const cred of job.credentials) {
     try {
       const entry = { conn: await dial({ protocol: 'ws', url: job.wsUrl, client: job.client }, cred), revokedAt: null as number | null, closedAt: null as number | null, code: null as number | null }
-      void entry.conn.closed.then((code) => {
-        entry.closedAt = performance.now()
+      void entry.conn.closeSeen.then(({ code, at }) => {
+        entry.closedAt = at
         entry.code = code
       })
       conns.push(entry)
@@ -66,7 +66,7 @@ export async function runRevokes(job: RevokeJob): Promise<RevokeResult> {
     try {
       const [res, code] = await Promise.all([
         httpCall(agent, job.httpUrl, 'DELETE', '/session', { Token: cred.token, Username: cred.username }),
-        Promise.race([entry.conn.closed, new Promise<null>((r) => setTimeout(r, CLOSE_TIMEOUT_MS, null).unref())]),
+        Promise.race([entry.conn.closeSeen.then((seen) => seen.code), new Promise<null>((r) => setTimeout(r, CLOSE_TIMEOUT_MS, null).unref())]),
       ])
       if (res.status !== 200) throw new Error(`DELETE /session answered ${res.status} ${res.body.slice(0, 200)}`)
       if (code === null) throw new Error(`no close within ${CLOSE_TIMEOUT_MS} ms of the revoke`)

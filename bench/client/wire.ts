@@ -67,7 +67,12 @@ export function dialWire(t: WireTarget, cred: ClientCredential): Promise<Conn> {
   let sentClose = false
   let resolveClosed!: (code: number) => void
   const closed = new Promise<number>((r) => (resolveClosed = r))
-  sock.once('close', () => resolveClosed(closeCode))
+  let resolveSeen!: (seen: { code: number; at: number }) => void
+  const closeSeen = new Promise<{ code: number; at: number }>((r) => (resolveSeen = r))
+  sock.once('close', () => {
+    resolveSeen({ code: closeCode, at: performance.now() }) // no-op when the frame came first
+    resolveClosed(closeCode)
+  })
 
   const sendClose = (code: number) => {
     if (sentClose || sock.destroyed) return
@@ -89,6 +94,7 @@ export function dialWire(t: WireTarget, cred: ClientCredential): Promise<Conn> {
       resolve({
         latencyMs: performance.now() - start,
         closed,
+        closeSeen,
         close() {
           sendClose(1000)
           return closed
@@ -152,6 +158,7 @@ export function dialWire(t: WireTarget, cred: ClientCredential): Promise<Conn> {
         else if (opcode === OP_PING) sock.write(frame(0xa, Buffer.from(payload)))
         else if (opcode === OP_CLOSE) {
           closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
+          resolveSeen({ code: closeCode, at: performance.now() })
           if (!welcomed) return fail(new Error(`closed with ${closeCode} before the welcome`))
           sendClose(closeCode) // echo, then the server ends the TCP connection
         }
