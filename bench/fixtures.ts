@@ -28,6 +28,12 @@ export interface FixtureSpec {
   loginAccounts: number
   /** bcrypt cost of the accounts' password hash (what a login compare costs). */
   bcryptCost: number
+  /**
+   * How long ago the sessions were last used. Over 60 s, chatgate slides each session's expiry
+   * (one write) the first time it sees the token, so a warm-up pays for it; 0 (default) defers
+   * those writes to a minute into the run.
+   */
+  lastSeenAgoMs?: number
 }
 
 export interface Fixture {
@@ -50,6 +56,7 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0')
  */
 export function buildFixture(dbPath: string, spec: FixtureSpec, now = Date.now()): Fixture {
   const passwordHash = bcrypt.hashSync(FIXTURE_PASSWORD, spec.bcryptCost)
+  const lastSeenAgo = spec.lastSeenAgoMs ?? 0
   openSqliteStore(dbPath).close()
   const db = new Database(dbPath)
   db.pragma('synchronous = OFF')
@@ -70,7 +77,7 @@ export function buildFixture(dbPath: string, spec: FixtureSpec, now = Date.now()
   }
   const addSession = (userId: string, token: string) => {
     const id = randomUUID()
-    insertSession.run(id, hashToken(token), userId, now, now, now + TTL_MS)
+    insertSession.run(id, hashToken(token), userId, now - lastSeenAgo, now - lastSeenAgo, now + TTL_MS)
     return id
   }
   const addFiller = (upTo: number) => {

@@ -77,4 +77,23 @@ test('bench fixture › should let the login accounts log in with the fixture pa
   assert.equal(wrong, { ok: false, failure: 'WRONG_PASSWORD' })
 })
 
+test('bench fixture › should make the first use of a token slide its expiry only when told it was last seen over a minute ago', async () => {
+  const lastSeen = (db: Database.Database, id: string) => (db.prepare('SELECT last_seen_at AS t FROM sessions WHERE id = ?').get(id) as { t: number }).t
+  for (const [name, ago, touched] of [['fresh', 0, false], ['stale', 61_000, true]] as const) {
+    const f = buildFixture(join(dir, `${name}.db`), { tokenUsers: 1, fillerSessions: 0, loginAccounts: 0, bcryptCost: 4, lastSeenAgoMs: ago })
+    const s = openSqliteStore(f.dbPath)
+    const svc = new SessionService({ store: s, hasher, now: Date.now, sessionTtlMs: 86_400_000, onRevoked: () => {} })
+    const db = new Database(f.dbPath, { readonly: true })
+    try {
+      const c = f.credentials[0]!
+      const before = lastSeen(db, c.sessionId)
+      assert.ok(await svc.authenticate(c.token, c.username))
+      assert.is(lastSeen(db, c.sessionId) !== before, touched, name)
+    } finally {
+      db.close()
+      await s.close()
+    }
+  }
+})
+
 test.run()
