@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { createApp, type App } from '../../src/app.js'
+import { createApp, type App, type AppDeps } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createLogger } from '../../src/log.js'
 import { openStore } from '../../src/store/open.js'
@@ -20,11 +20,17 @@ export interface TestServer {
   close(): Promise<void>
 }
 
+/** Where the server lives (`dir`: reuse a folder, kept on close) and deps to swap in (a spy hasher, a fake clock). */
+export interface StartOptions {
+  dir?: string
+  deps?: Pick<AppDeps, 'hasher' | 'now'>
+}
+
 /**
  * Starts a server. `env` overrides config variables (strings, as in the environment); bcrypt
  * cost defaults to 4 here for speed unless the test sets BCRYPT_COST.
  */
-export async function startServer(env: Record<string, string> = {}, options: { dir?: string } = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'chatgate-test-'))
   const dbPath = join(dir, 'chatgate.db')
   const config = loadConfig({
@@ -45,7 +51,7 @@ export async function startServer(env: Record<string, string> = {}, options: { d
   })
   const log = createLogger(config.logLevel, sink)
   const store = await openStore(config.databaseUrl)
-  const app = createApp({ config, store, log })
+  const app = createApp({ config, store, log, ...options.deps })
   const { ensureAdmin } = await import('../../src/bootstrap-admin.js')
   await ensureAdmin({ store, sessions: app.sessions, log }, config.adminPassword)
   const { port } = await app.listen()
