@@ -143,11 +143,12 @@ Passwords('should accept 8 and 72 bytes, refuse 7 and 73, counting multi-byte UT
 
 Passwords('should never truncate: a 72-byte password plus one more byte does not log in', async () => {
   const base = 'k'.repeat(72)
-  await registerUser(srv.url, 'truncation', base)
+  const owner = await registerUser(srv.url, 'truncation', base)
   for (const extra of ['k', 'x', 'é']) {
     const res = await request(srv.url, 'POST', '/session', { body: { username: 'truncation', password: base + extra } })
-    assertNullptrError(res, 401, 'INCORRECT_PASSWORD')
+    assertNullptrError(res, 400, 'INVALID_PASSWORD')
   }
+  assert.is((await srv.app.sessions.listSessions(owner.userId)).length, 1, 'no session was issued')
   await login(srv.url, 'truncation', base)
 })
 
@@ -162,8 +163,8 @@ Passwords('should refuse passwords of 73 bytes to 16 000 bytes without any hashi
     const long = 'L'.repeat(size)
     const calls = await hasherCallsDuring(async () => {
       assertNullptrError(await register(`long-${size}`, long), 400, 'INVALID_PASSWORD')
-      assertNullptrError(await request(srv.url, 'POST', '/session', { body: { username: 'long-pw-owner', password: long } }), 401, 'INCORRECT_PASSWORD')
-      assertNullptrError(await request(srv.url, 'POST', '/session', { body: { username: 'nobody-at-all', password: long } }), 401, 'INCORRECT_USERNAME')
+      assertNullptrError(await request(srv.url, 'POST', '/session', { body: { username: 'long-pw-owner', password: long } }), 400, 'INVALID_PASSWORD')
+      assertNullptrError(await request(srv.url, 'POST', '/session', { body: { username: 'nobody-at-all', password: long } }), 400, 'INVALID_PASSWORD')
       const change = { headers: authHeaders(owner.token, owner.username) }
       assertNullptrError(await request(srv.url, 'PUT', '/user/password', { ...change, body: { old_password: 'password-123', new_password: long } }), 400, 'INVALID_PASSWORD')
       assertNullptrError(await request(srv.url, 'PUT', '/user/password', { ...change, body: { old_password: long, new_password: 'password-456' } }), 401, 'INCORRECT_PASSWORD')
@@ -172,8 +173,8 @@ Passwords('should refuse passwords of 73 bytes to 16 000 bytes without any hashi
         400,
         'INVALID_PASSWORD',
       )
-      assertDialogramError(await request(srv.url, 'POST', '/api/session', { body: { email: 'long-pw@example.com', password: long } }), 401, 'INVALID_CREDENTIALS')
-      assertDialogramError(await request(srv.url, 'POST', '/api/backoffice/session', { body: { username: 'admin', password: long } }), 401, 'INVALID_CREDENTIALS')
+      assertDialogramError(await request(srv.url, 'POST', '/api/session', { body: { email: 'long-pw@example.com', password: long } }), 400, 'INVALID_PASSWORD')
+      assertDialogramError(await request(srv.url, 'POST', '/api/backoffice/session', { body: { username: 'admin', password: long } }), 400, 'INVALID_PASSWORD')
     })
     assert.is(calls, 0, `a ${size}-byte password reached the hasher`)
   }
@@ -181,6 +182,17 @@ Passwords('should refuse passwords of 73 bytes to 16 000 bytes without any hashi
   // Nothing was revoked or changed by the refused password changes.
   await login(srv.url, 'long-pw-owner', 'password-123')
   nullptrResult(await me(owner.token, owner.username))
+})
+
+Passwords('should keep the session service itself from hashing an over-72-byte password (any caller, not only the routes)', async () => {
+  const device = { deviceName: 'direct', userAgent: '', ip: '127.0.0.1' }
+  await registerUser(srv.url, 'direct-caller', 'password-123')
+  const calls = await hasherCallsDuring(async () => {
+    assert.equal(await srv.app.sessions.login({ username: 'direct-caller' }, 'D'.repeat(73), device), { ok: false, failure: 'WRONG_PASSWORD' })
+    assert.equal(await srv.app.sessions.login({ username: 'nobody-direct' }, 'D'.repeat(73), device), { ok: false, failure: 'UNKNOWN_USER' })
+    assert.equal(await srv.app.sessions.login({ email: 'nobody@example.com' }, 'D'.repeat(5000), device), { ok: false, failure: 'UNKNOWN_USER' })
+  })
+  assert.is(calls, 0)
 })
 
 Passwords('should refuse a 1 MB password with 413 before reading it, and hash nothing', async () => {

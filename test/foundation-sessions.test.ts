@@ -81,9 +81,15 @@ Login('should give two sessions with different tokens and ids for two logins', a
   assert.is(devices.length, 3) // registration + two logins
 })
 
-Login('should refuse an unknown username with 401 INCORRECT_USERNAME', async () => {
+Login('should refuse a well-formed unknown username with 401 INCORRECT_USERNAME', async () => {
   assertNullptrError(await loginRaw({ username: 'no-such-user', password: 'password-123' }), 401, 'INCORRECT_USERNAME')
-  assertNullptrError(await loginRaw({ username: '_not_even_valid', password: 'password-123' }), 401, 'INCORRECT_USERNAME')
+  assertNullptrError(await loginRaw({ username: 'NO-SUCH-USER', password: 'password-123' }), 401, 'INCORRECT_USERNAME')
+})
+
+Login('should refuse a username that breaks the rule with 400 INVALID_USERNAME', async () => {
+  for (const username of ['_not_even_valid', 'ab', 'a'.repeat(33), 'jürgen', '\u212Aelvin', 'x'.repeat(5000)]) {
+    assertNullptrError(await loginRaw({ username, password: 'password-123' }), 400, 'INVALID_USERNAME')
+  }
 })
 
 Login('should refuse a wrong password with 401 INCORRECT_PASSWORD and create no session', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseEmail } from '../../auth/rules.js'
+import { isComparablePassword, parseEmail } from '../../auth/rules.js'
 import type { IssuedSession } from '../../auth/sessions.js'
 import { ApiError } from '../../errors.js'
 import { toDialogramSession, toDialogramUser } from '../../views.js'
@@ -33,6 +33,8 @@ const sessionResult = (issued: IssuedSession) => ({
 export function dialogramRoutes({ config, sessions, log }: RouteDeps): Route[] {
   /** One code for a wrong email or password here; a disabled account is still 403. */
   async function login(ctx: HttpContext, who: { email: string } | { username: string }, password: string, deviceName: string, kind: 'user' | 'backoffice') {
+    // Cheap refusal first: over 72 bytes is never a password, and costs no bcrypt work.
+    if (!isComparablePassword(password)) throw new ApiError('INVALID_PASSWORD')
     const outcome = await sessions.login(who, password, { deviceName, ...ctx.client }, kind)
     log.info({ event: 'login', dialect: 'dialogram', kind, result: outcome.ok ? 'ok' : outcome.failure, ip: ctx.client.ip }, 'login')
     if (outcome.ok) return sessionResult(outcome.issued)

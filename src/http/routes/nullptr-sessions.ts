@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isComparablePassword, parseUsername } from '../../auth/rules.js'
 import type { LoginFailure } from '../../auth/sessions.js'
 import { listUserDevices } from '../../devices.js'
 import { ApiError, type ErrorCode } from '../../errors.js'
@@ -7,7 +8,7 @@ import type { Route } from '../router.js'
 import type { RouteDeps } from './deps.js'
 
 const LoginBody = z.object({
-  username: z.string().max(256),
+  username: z.string(),
   password: z.string(),
   device_name: z.string().max(256).optional(),
 })
@@ -28,7 +29,10 @@ export function nullptrSessionRoutes({ store, sessions, guards, log, now }: Rout
       dialect: 'nullptr',
       async handle({ req, client }) {
         const body = parseWith(LoginBody, await readJson(req))
-        const outcome = await sessions.login({ username: body.username }, body.password, {
+        // Cheap refusals first (the same codes as registration), and only then any bcrypt work.
+        const username = parseUsername(body.username)
+        if (!isComparablePassword(body.password)) throw new ApiError('INVALID_PASSWORD')
+        const outcome = await sessions.login({ username }, body.password, {
           deviceName: body.device_name ?? 'Unknown',
           ...client,
         })
