@@ -115,7 +115,7 @@ export function createApp(deps: AppDeps): App {
   server.keepAliveTimeout = httpLimits.keepAliveTimeoutMs
   server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket
   server.on('clientError', answerClientError)
-  const gateway = createGateway({ config, store, sessions, bus, log, now, observer: deps.gatewayObserver })
+  const gateway = createGateway({ config, store, sessions, bus, log, now, observer: deps.gatewayObserver ?? metrics, upgradeLimit: limits.upgrade })
   server.on('upgrade', gateway.handleUpgrade)
 
   let shuttingDown: Promise<void> | undefined

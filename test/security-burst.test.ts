@@ -4,6 +4,7 @@ import { registerUser, request } from './helpers/http.js'
 import { openRaw, responseCount, statusOf, type RawClient } from './helpers/raw-socket.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { waitFor, within } from './helpers/wait-for.js'
+import { connect, connectOk } from './helpers/ws.js'
 
 let srv: TestServer
 
@@ -14,6 +15,7 @@ test.before(async () => {
     LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: '3',
     LOGIN_ATTEMPTS_PER_IP_PER_MIN: '20',
     REGISTRATIONS_PER_IP_PER_HOUR: '3',
+    UPGRADES_PER_IP_PER_MIN: '12',
   })
 })
 test.after(async () => {
@@ -53,6 +55,10 @@ test('burst › a burst of bad requests of every kind should leave /healthz answ
   const user = await registerUser(srv.url, 'steady-user')
   await registerUser(srv.url, 'target-user')
   const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort()
+  // A connected WebSocket client too: it must keep its socket and its answers through the burst.
+  const device = await registerUser(srv.url, 'steady-device')
+  const { client: socket } = await connectOk(srv.url, { token: device.token, username: device.username })
+  socket.ignore('devices')
 
   // The connected client: one keep-alive connection asking for its session over and over.
   const steady = await openRaw(srv.port)
@@ -91,6 +97,11 @@ test('burst › a burst of bad requests of every kind should leave /healthz answ
     ...times(8, () => json('/session', JSON.stringify({ username: 'target-user', password: 'wrong-password' }))),
     ...times(4, (i) => json('/user/register', JSON.stringify({ username: `burst-${i}`, password: 'password-123' }))),
     ...times(4, () => json('/api/session', JSON.stringify({ email: 42, password: null }))),
+    // Bad upgrades: unknown token, forged Origin, token in the URL, and a flood past the per-IP upgrade rate.
+    ...times(4, () => connect(srv.url, { token: 'x'.repeat(43), username: 'steady-device' })),
+    ...times(4, () => connect(srv.url, { token: device.token, username: device.username, headers: { Origin: 'https://evil.example' } })),
+    ...times(4, () => connect(srv.url, { token: device.token, username: device.username, path: `/ws?token=${device.token}` })),
+    ...times(4, () => connect(srv.url, { token: device.token, username: device.username, protocols: ['chatgate.v1', `token.${device.token}`] })),
   ]
   const outcomes = await within(Promise.allSettled(burst), 30_000, 'the burst to end')
   burstDone = true
@@ -108,6 +119,12 @@ test('burst › a burst of bad requests of every kind should leave /healthz answ
   assert.ok(steadyStatuses.every((s) => s === 'HTTP/1.1 200'), `the steady client saw ${[...new Set(steadyStatuses)]}`)
   assert.is(steady.isClosed(), false)
   steady.destroy()
+
+  // The WebSocket client still has its socket: it was never closed, and ping still gets pong.
+  await socket.roundTrip()
+  assert.is(socket.ws.readyState, socket.ws.OPEN)
+  assert.ok(statuses.includes(401) && statuses.includes(403), `the bad upgrades were refused: ${statuses}`)
+  socket.ws.terminate()
 
   assert.is((await request(srv.url, 'GET', '/healthz')).status, 200)
   assert.equal(Object.getOwnPropertyNames(Object.prototype).sort(), prototypeBefore)

@@ -1,7 +1,7 @@
 import { ApiError } from '../errors.js'
 import { ConflictError, type RevokeReason, type SessionKind, type SessionRow, type Store, type UserRow } from '../store/types.js'
 import type { PasswordHasher } from './passwords.js'
-import { checkPasswordRule, isValidUsername, normalizeUsername } from './rules.js'
+import { checkPasswordRule, isComparablePassword, isValidUsername, normalizeUsername } from './rules.js'
 import { createId, createToken, digestsEqual, hashToken, MAX_TOKEN_LENGTH } from './tokens.js'
 
 /** Where a login comes from; recorded on the session. */
@@ -97,11 +97,13 @@ export class SessionService {
   ): Promise<LoginResult> {
     const { store, hasher } = this.deps
     const user = 'username' in who ? await store.findUserByUsername(normalizeUsername(who.username)) : await store.findUserByEmail(who.email)
+    // Over 72 bytes can never match a stored hash: answer without any bcrypt work, known user or not.
+    const comparable = isComparablePassword(password)
     if (!user) {
-      await hasher.compareDummy(password)
+      if (comparable) await hasher.compareDummy(password)
       return { ok: false, failure: 'UNKNOWN_USER' }
     }
-    if (!(await hasher.compare(password, user.passwordHash))) return { ok: false, failure: 'WRONG_PASSWORD' }
+    if (!comparable || !(await hasher.compare(password, user.passwordHash))) return { ok: false, failure: 'WRONG_PASSWORD' }
     if (user.disabled) return { ok: false, failure: 'DISABLED' }
     if (kind === 'backoffice' && user.role !== 'admin') return { ok: false, failure: 'NOT_ADMIN' }
     const { session, token, row } = this.newSession(user.id, kind, device)
@@ -157,11 +159,16 @@ export class SessionService {
     return true
   }
 
-  /** Changes the password after checking the old one; every other session is revoked. */
+  /**
+   * Changes the password after checking the old one; every other session is revoked. The new
+   * password's rule is checked first, so a refused request costs no bcrypt work at all.
+   */
   async changePassword(ctx: AuthContext, oldPassword: string, newPassword: string): Promise<void> {
-    const user = await this.deps.store.findUserById(ctx.user.id)
-    if (!user || !(await this.deps.hasher.compare(oldPassword, user.passwordHash))) throw new ApiError('INCORRECT_PASSWORD')
     checkPasswordRule(newPassword)
+    const user = await this.deps.store.findUserById(ctx.user.id)
+    if (!user || !isComparablePassword(oldPassword) || !(await this.deps.hasher.compare(oldPassword, user.passwordHash))) {
+      throw new ApiError('INCORRECT_PASSWORD')
+    }
     const hash = await this.deps.hasher.hash(newPassword)
     const revoked = await this.deps.store.updatePassword(user.id, hash, ctx.session.id, this.deps.now())
     this.announce(revoked, 'password_changed')

@@ -10,6 +10,7 @@ import type { Config } from '../config.js'
 import { ApiError } from '../errors.js'
 import { clientInfo } from '../http/client-info.js'
 import type { ClientInfo } from '../http/router.js'
+import type { Limits } from '../limits/limits.js'
 import type { Store } from '../store/types.js'
 import { CloseCode } from './close-codes.js'
 import { LiveConnection, type EndCause } from './connection.js'
@@ -42,6 +43,8 @@ export interface GatewayDeps {
   log: Logger
   now: () => number
   observer?: GatewayObserver
+  /** Per-IP upgrade rate, checked before any store work. */
+  upgradeLimit: Limits['upgrade']
 }
 
 /** The WebSocket side of a node: `GET /ws`, the live connections and their lifecycle. */
@@ -112,6 +115,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     registry,
     now,
     isDraining: () => draining,
+    upgradeLimit: deps.upgradeLimit,
     wasJustRevoked: (id) => revocations.wasJustRevoked(id),
   }
 

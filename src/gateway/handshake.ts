@@ -3,7 +3,9 @@ import type { AuthContext, SessionService } from '../auth/sessions.js'
 import type { Config } from '../config.js'
 import { NODE_DEAD_AFTER_MS, listUserDevices } from '../devices.js'
 import { ApiError } from '../errors.js'
+import { findControlCharacterHeader } from '../http/header-check.js'
 import type { ClientInfo } from '../http/router.js'
+import type { Limits } from '../limits/limits.js'
 import type { Store } from '../store/types.js'
 import type { SessionView } from '../views.js'
 import { readHandshakeCredentials } from './credentials.js'
@@ -30,6 +32,8 @@ export interface HandshakeDeps {
   registry: Registry
   now: () => number
   isDraining: () => boolean
+  /** Per-IP upgrade rate (UPGRADES_PER_IP_PER_MIN). */
+  upgradeLimit: Limits['upgrade']
   /** True for sessions revoked on this node moments ago (a revocation may race a handshake). */
   wasJustRevoked: (sessionId: string) => boolean
 }
@@ -38,7 +42,8 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/
 
 /**
  * Every check of `GET /ws` that may wait on the store, in order: draining, path, a valid upgrade,
- * Origin, credentials, the per-IP cap, the session, the duplicate policy; then reads the device
+ * header values, the per-IP upgrade rate, Origin, credentials, the per-IP cap, the session, the
+ * duplicate policy; then reads the device
  * list for the welcome. Throws ApiError for a refusal. `admitNow` must run right before the upgrade.
  */
 export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, deps: HandshakeDeps): Promise<Admission> {
@@ -48,6 +53,9 @@ export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, dep
   const q = url.indexOf('?')
   if ((q === -1 ? url : url.slice(0, q)) !== WS_PATH) throw new ApiError('NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}.`)
   checkUpgradeHeaders(req)
+  if (findControlCharacterHeader(req) !== null) throw new ApiError('BAD_REQUEST', 'A header value holds a control character.')
+  const rate = await deps.upgradeLimit.consume(client.ip)
+  if (!rate.ok) throw new ApiError('RATE_LIMITED', 'Too many connection attempts from this address; retry later.', rate.retryAfterSec)
   if (q !== -1) {
     for (const key of new URLSearchParams(url.slice(q + 1)).keys()) {
       if (key.toLowerCase() === 'token') throw new ApiError('BAD_REQUEST', 'Tokens are not accepted in the URL.')

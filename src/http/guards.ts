@@ -7,13 +7,23 @@ import type { HttpContext } from './router.js'
 /** Who may call the operator routes: an admin's backoffice session, or the chat backend's service token. */
 export type AdminCaller = { kind: 'backoffice'; auth: AuthContext } | { kind: 'service' }
 
-/** Builds the two guards every authenticated route uses. */
+/** Builds the guards every authenticated route uses. */
 export function createGuards(sessions: SessionService, serviceToken: string | undefined) {
-  /** The caller's live session, or 401 UNAUTHORIZED. */
-  async function requireSession(ctx: HttpContext): Promise<AuthContext> {
+  /** The caller's live session of any kind, or 401 UNAUTHORIZED. */
+  async function requireAnySession(ctx: HttpContext): Promise<AuthContext> {
     const creds = readHeaderCredentials(ctx.req)
     const auth = creds && (await sessions.authenticate(creds.token, creds.username))
     if (!auth) throw new ApiError('UNAUTHORIZED')
+    return auth
+  }
+
+  /**
+   * The caller's live user session, or 401 UNAUTHORIZED. A backoffice session gets 403 FORBIDDEN:
+   * it authenticates admin calls only (and may log itself out, see requireAnySession).
+   */
+  async function requireSession(ctx: HttpContext): Promise<AuthContext> {
+    const auth = await requireAnySession(ctx)
+    if (auth.session.kind !== 'user') throw new ApiError('FORBIDDEN', 'Backoffice sessions may only call the admin routes.')
     return auth
   }
 
@@ -25,12 +35,12 @@ export function createGuards(sessions: SessionService, serviceToken: string | un
       if (serviceToken && match && secretsEqual(match[1]!, serviceToken)) return { kind: 'service' }
       throw new ApiError('UNAUTHORIZED')
     }
-    const auth = await requireSession(ctx)
+    const auth = await requireAnySession(ctx)
     if (auth.session.kind !== 'backoffice' || auth.user.role !== 'admin') throw new ApiError('FORBIDDEN')
     return { kind: 'backoffice', auth }
   }
 
-  return { requireSession, requireAdmin }
+  return { requireSession, requireAnySession, requireAdmin }
 }
 
 export type Guards = ReturnType<typeof createGuards>

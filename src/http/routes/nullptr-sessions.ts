@@ -65,7 +65,8 @@ export function nullptrSessionRoutes({ store, sessions, guards, limits, log, now
       path: '/session',
       dialect: 'nullptr',
       async handle(ctx) {
-        const auth = await guards.requireSession(ctx)
+        // Any session may end itself, a backoffice one included.
+        const auth = await guards.requireAnySession(ctx)
         await sessions.revoke([auth.session.id], 'logout')
         return { result: {} }
       },

@@ -1,0 +1,205 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { assertDialogramError, nullptrResult } from './helpers/envelopes.js'
+import { authHeaders, login, registerUser, request, type Res } from './helpers/http.js'
+import { startServer, type TestServer } from './helpers/server.js'
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+let srv: TestServer
+
+const createUser = (body: unknown) => request(srv.url, 'POST', '/api/user', { body })
+const createSession = (body: unknown, headers: Record<string, string> = {}) => request(srv.url, 'POST', '/api/session', { body, headers })
+const backoffice = (body: unknown) => request(srv.url, 'POST', '/api/backoffice/session', { body })
+const me = (token: string, username: string) => request(srv.url, 'GET', '/session', { headers: authHeaders(token, username) })
+
+/** Asserts the Dialogram session resource envelope and returns the session. */
+function sessionOf(res: Res): { type: string; id: string; token: string; deviceName: string } {
+  assert.is(res.status, 201, `expected 201, got ${res.status} ${JSON.stringify(res.body)}`)
+  assert.equal(Object.keys(res.body).sort(), ['data', 'includes'])
+  assert.equal(res.body.includes, [])
+  assert.is(res.body.data.length, 1)
+  const s = res.body.data[0]
+  assert.equal(Object.keys(s).sort(), ['deviceName', 'id', 'token', 'type'])
+  assert.is(s.type, 'session')
+  assert.match(s.id, UUID_V4)
+  assert.match(s.token, /^[A-Za-z0-9_-]{32,}$/)
+  return s
+}
+
+// ─── POST /api/user ─────────────────────────────────────────────────────────
+
+const Users = suite('dialogram › POST /api/user')
+Users.before(async () => {
+  srv = await startServer()
+})
+Users.after(() => srv.close())
+
+Users('should create the user and a session, in the Dialogram shape', async () => {
+  const res = await createUser({
+    nickName: 'Dialo_Gram',
+    email: ' Dialo@Example.COM ',
+    password: 'password-123',
+    profile: { firstName: 'Ada', lastName: 'Lovelace' },
+    deviceName: 'iPhone',
+  })
+  assert.is(res.status, 201, JSON.stringify(res.body))
+  assert.equal(Object.keys(res.body).sort(), ['data', 'includes'])
+  const [user] = res.body.data
+  assert.match(user.id, UUID_V4)
+  assert.equal(user, { type: 'user', id: user.id, nickName: 'dialo_gram', email: 'dialo@example.com', profile: { firstName: 'Ada', lastName: 'Lovelace' } })
+  const [session] = res.body.includes
+  assert.equal(Object.keys(session).sort(), ['deviceName', 'id', 'token', 'type'])
+  assert.is(session.type, 'session')
+  assert.is(session.deviceName, 'iPhone')
+  assert.not.ok(JSON.stringify(user).includes(session.token))
+  // The same account and session on the nullptr dialect.
+  const view = nullptrResult(await me(session.token, 'dialo_gram'))
+  assert.is(view.session.session_id, session.id)
+  assert.is((await srv.app.store.findUserByEmail('dialo@example.com'))?.id, user.id)
+})
+
+Users('should default the profile to nulls and the device to "Unknown"', async () => {
+  const res = await createUser({ nickName: 'plain-user', email: 'plain@example.com', password: 'password-123' })
+  assert.is(res.status, 201)
+  assert.equal(res.body.data[0].profile, { firstName: null, lastName: null })
+  assert.is(res.body.includes[0].deviceName, 'Unknown')
+})
+
+Users('should refuse a taken email in any case with 409 EMAIL_TAKEN', async () => {
+  assert.is((await createUser({ nickName: 'mail-first', email: 'shared@example.com', password: 'password-123' })).status, 201)
+  assertDialogramError(await createUser({ nickName: 'mail-second', email: 'SHARED@example.com', password: 'password-123' }), 409, 'EMAIL_TAKEN')
+  assert.is(await srv.app.store.findUserByUsername('mail-second'), null)
+})
+
+Users('should refuse a taken nickName, also one registered on the nullptr dialect, with 409 USERNAME_TAKEN', async () => {
+  await registerUser(srv.url, 'nullptr-born')
+  assertDialogramError(await createUser({ nickName: 'Nullptr-Born', email: 'other@example.com', password: 'password-123' }), 409, 'USERNAME_TAKEN')
+  assert.is(await srv.app.store.findUserByEmail('other@example.com'), null)
+})
+
+Users('should apply the username rule to nickName with 400 INVALID_USERNAME', async () => {
+  for (const nickName of ['_under', 'ab', 'a'.repeat(33), 'jürgen', 'two words']) {
+    assertDialogramError(await createUser({ nickName, email: `x${nickName.length}@example.com`, password: 'password-123' }), 400, 'INVALID_USERNAME')
+  }
+})
+
+Users('should apply the password rule with 400 INVALID_PASSWORD', async () => {
+  for (const password of ['1234567', 'p'.repeat(73), 'é'.repeat(37)]) {
+    assertDialogramError(await createUser({ nickName: 'pw-rule', email: 'pw-rule@example.com', password }), 400, 'INVALID_PASSWORD')
+  }
+  assert.is(await srv.app.store.findUserByUsername('pw-rule'), null)
+})
+
+Users('should refuse an email that is not an address with 400 BAD_REQUEST', async () => {
+  for (const email of ['not-an-email', 'a@b', '', ' ', 'two@@example.com', `${'a'.repeat(65)}@example.com`, `a@${'b'.repeat(250)}.com`]) {
+    assertDialogramError(await createUser({ nickName: 'bad-mail', email, password: 'password-123' }), 400, 'BAD_REQUEST')
+  }
+  assert.is(await srv.app.store.findUserByUsername('bad-mail'), null)
+})
+
+// ─── POST /api/session ──────────────────────────────────────────────────────
+
+const Sessions = suite('dialogram › POST /api/session')
+Sessions.before(async () => {
+  srv = await startServer()
+  const res = await createUser({ nickName: 'dlogin', email: 'dlogin@example.com', password: 'password-123' })
+  assert.is(res.status, 201)
+})
+Sessions.after(() => srv.close())
+
+Sessions('should log in by email in any case and give a user session usable on both dialects', async () => {
+  const res = await createSession({ email: '  DLogin@Example.com', password: 'password-123', deviceName: 'Firefox' }, { 'user-agent': 'dialogram-test' })
+  const s = sessionOf(res)
+  assert.is(s.deviceName, 'Firefox')
+  const stored = await srv.app.store.findSessionById(s.id)
+  assert.is(stored?.kind, 'user')
+  assert.is(stored?.userAgent, 'dialogram-test')
+  nullptrResult(await me(s.token, 'dlogin'))
+  nullptrResult(await request(srv.url, 'DELETE', '/session', { headers: authHeaders(s.token, 'dlogin') }))
+  assert.is((await me(s.token, 'dlogin')).status, 401)
+})
+
+Sessions('should name the device "Unknown" by default', async () => {
+  assert.is(sessionOf(await createSession({ email: 'dlogin@example.com', password: 'password-123' })).deviceName, 'Unknown')
+})
+
+Sessions('should answer a wrong email and a wrong password with the same 401 INVALID_CREDENTIALS', async () => {
+  const user = await srv.app.store.findUserByUsername('dlogin')
+  const before = (await srv.app.sessions.listSessions(user!.id)).length
+  const wrongEmail = await createSession({ email: 'nobody@example.com', password: 'password-123' })
+  const wrongPassword = await createSession({ email: 'dlogin@example.com', password: 'password-124' })
+  assertDialogramError(wrongEmail, 401, 'INVALID_CREDENTIALS')
+  assertDialogramError(wrongPassword, 401, 'INVALID_CREDENTIALS')
+  assert.equal(wrongEmail.body, wrongPassword.body, 'the two failures must be indistinguishable')
+  assert.is((await srv.app.sessions.listSessions(user!.id)).length, before)
+})
+
+Sessions('should not log in by username here (accounts without an email use the nullptr dialect)', async () => {
+  await registerUser(srv.url, 'no-email-user')
+  assertDialogramError(await createSession({ email: 'no-email-user', password: 'password-123' }), 401, 'INVALID_CREDENTIALS')
+  assertDialogramError(await createSession({ username: 'no-email-user', password: 'password-123' }), 400, 'BAD_REQUEST')
+})
+
+Sessions('should let a Dialogram account log in on the nullptr dialect by its nickName', async () => {
+  const s = await login(srv.url, 'DLOGIN')
+  nullptrResult(await me(s.token, 'dlogin'))
+})
+
+Sessions('should refuse a disabled account with 403 ACCOUNT_DISABLED', async () => {
+  const res = await createUser({ nickName: 'd-disabled', email: 'd-disabled@example.com', password: 'password-123' })
+  await srv.app.sessions.setDisabled(res.body.data[0].id, true)
+  assertDialogramError(await createSession({ email: 'd-disabled@example.com', password: 'password-123' }), 403, 'ACCOUNT_DISABLED')
+  assertDialogramError(await createSession({ email: 'd-disabled@example.com', password: 'wrong-password' }), 401, 'INVALID_CREDENTIALS')
+})
+
+// ─── POST /api/backoffice/session ───────────────────────────────────────────
+
+const Backoffice = suite('dialogram › POST /api/backoffice/session')
+Backoffice.before(async () => {
+  srv = await startServer()
+  await srv.app.sessions.createUser({ username: 'ops', email: 'ops@example.com', password: 'ops-password-1', role: 'admin' })
+  await registerUser(srv.url, 'plain-worker', 'worker-password')
+  assert.is((await createUser({ nickName: 'mail-worker', email: 'worker@example.com', password: 'worker-password' })).status, 201)
+})
+Backoffice.after(() => srv.close())
+
+Backoffice('should give an admin a backoffice session by username or by email', async () => {
+  const byName = sessionOf(await backoffice({ username: 'ADMIN', password: 'admin-password-123' }))
+  assert.is(byName.deviceName, 'Backoffice')
+  assert.is((await srv.app.store.findSessionById(byName.id))?.kind, 'backoffice')
+  const byEmail = sessionOf(await backoffice({ email: 'OPS@example.com', password: 'ops-password-1' }))
+  assert.is((await srv.app.store.findSessionById(byEmail.id))?.kind, 'backoffice')
+  assert.is((await srv.app.store.findSessionById(byEmail.id))?.userId, (await srv.app.store.findUserByUsername('ops'))?.id)
+})
+
+Backoffice('should refuse a non-admin with the right password with 403 FORBIDDEN and create no session', async () => {
+  const worker = await srv.app.store.findUserByUsername('plain-worker')
+  const before = (await srv.app.sessions.listSessions(worker!.id)).length
+  assertDialogramError(await backoffice({ username: 'plain-worker', password: 'worker-password' }), 403, 'FORBIDDEN')
+  assertDialogramError(await backoffice({ email: 'worker@example.com', password: 'worker-password' }), 403, 'FORBIDDEN')
+  assert.is((await srv.app.sessions.listSessions(worker!.id)).length, before)
+})
+
+Backoffice('should answer wrong credentials with 401 INVALID_CREDENTIALS, without revealing the role', async () => {
+  assertDialogramError(await backoffice({ username: 'admin', password: 'wrong-password' }), 401, 'INVALID_CREDENTIALS')
+  assertDialogramError(await backoffice({ username: 'no-such-admin', password: 'admin-password-123' }), 401, 'INVALID_CREDENTIALS')
+  assertDialogramError(await backoffice({ email: 'nobody@example.com', password: 'admin-password-123' }), 401, 'INVALID_CREDENTIALS')
+  assertDialogramError(await backoffice({ username: 'plain-worker', password: 'wrong-password' }), 401, 'INVALID_CREDENTIALS')
+})
+
+Backoffice('should refuse a disabled admin with 403 ACCOUNT_DISABLED', async () => {
+  const ops = await srv.app.store.findUserByUsername('ops')
+  await srv.app.sessions.setDisabled(ops!.id, true)
+  assertDialogramError(await backoffice({ username: 'ops', password: 'ops-password-1' }), 403, 'ACCOUNT_DISABLED')
+  await srv.app.sessions.setDisabled(ops!.id, false)
+})
+
+Backoffice('should refuse a body with neither email nor username with 400 BAD_REQUEST', async () => {
+  assertDialogramError(await backoffice({ password: 'admin-password-123' }), 400, 'BAD_REQUEST')
+  assertDialogramError(await backoffice({ username: 'admin' }), 400, 'BAD_REQUEST')
+})
+
+Users.run()
+Sessions.run()
+Backoffice.run()
