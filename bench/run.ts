@@ -7,7 +7,8 @@
  * --only 1,3 (scenarios); --client wire|library (load generator, see
  * bench/client/wire.ts); --profile (chatgate writes V8 CPU profiles to bench/results/profiles);
  * --heap (the memory scenario writes heap snapshots of each server to bench/results/heap; read them
- * with bench/heap-top.ts); --no-write (do not touch RESULTS.md).
+ * with bench/heap-top.ts); --no-write (do not touch RESULTS.md, which --only, --profile and
+ * --heap runs never do either).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -116,6 +117,8 @@ const summary = [
   `- placement: ${placement.warning ?? `server pinned to CPU ${placement.serverCpu}, load generator to CPU ${placement.clientCpu} (taskset)`}; load generator: ${values.client === 'wire' ? 'bench/client/wire.ts' : 'ws / socket.io-client'}`,
   `- load average (1 min) at start ${machine.loadAvg1.toFixed(2)}, at end ${endLoad.toFixed(2)}${Math.max(machine.loadAvg1, endLoad) > 0.5 ? ' — the machine was not quiet; absolute figures are low and noisy, ratios less so' : ''}`,
   `- ${profile.reps} repetitions; each figure is the median (min–max); ratio = chatgate ÷ reference (medians)`,
+  ...(cpuProfDir ? ['- **chatgate ran under --cpu-prof: its figures carry the profiler\'s overhead; do not compare them**'] : []),
+  ...(heapDir ? ['- **--heap: the first memory repetition of each server includes writing heap snapshots (RSS inflated)**'] : []),
   '',
   table,
 ].join('\n')
@@ -124,7 +127,7 @@ const stamp = startedAt.toISOString().replace(/[:.]/g, '-')
 const json = join(resultsDir, `${stamp}-${profile.name}.json`)
 if (profile.name === 'tiny') {
   log('tiny run: nothing written')
-} else if (values['no-write'] || only) {
+} else if (values['no-write'] || only || cpuProfDir || heapDir) {
   writeFileSync(json, JSON.stringify({ command, machine, placement, startedAt, rows }, null, 2))
   log(`written to ${relative(process.cwd(), json)} (RESULTS.md untouched)`)
 } else {
