@@ -56,7 +56,7 @@ test('gateway › should clean the rows a crashed run of the same node left, on 
       await within(srv.exited, 5_000, 'the killed process')
       await s.client.waitClose(5_000)
       assert.is((await rowsOf()).length, 1, 'a crash leaves the row behind')
-      const again = await startServer({ NODE_ID: 'crashy' }, { dir })
+      const again = await startServer({ NODE_ID: 'crashy', DATABASE_URL: dbPath }, { dir })
       try {
         assert.is((await rowsOf()).length, 0, 'the restart of the same node removed it')
         const fresh = await connectOk(again.url, { token: u.token, username: 'kim' })
