@@ -101,13 +101,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     registry,
     log,
     now,
+    nodeHeartbeatMs: config.nodeHeartbeatMs,
     announce: (userIds) => publish({ type: 'devices_changed', nodeId, userIds }),
   })
   const revocations = new Revocations({ store, registry, notifier, log, now })
   const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids) => revocations.apply(ids) })
   const expiry = new ExpirySweep({ store, registry, log, now })
   const liveness = new Liveness({ registry, heartbeatMs: config.heartbeatMs })
-  const presence = new NodePresence({ store, log, now, nodeId, onStalled: () => registry.rewriteAll() })
+  const presence = new NodePresence({ store, log, now, nodeId, heartbeatMs: config.nodeHeartbeatMs, onStalled: () => registry.rewriteAll() })
   const handshakeDeps: HandshakeDeps = {
     config,
     store,
