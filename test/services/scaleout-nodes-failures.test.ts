@@ -75,6 +75,8 @@ failures('should keep both nodes serving through a Redis outage, revoke through 
   const wrong = await request(b.url, 'POST', '/session', { body: { username: 'weather', password: 'not-the-password' } })
   assert.is(wrong.status, 401)
   assert.ok(performance.now() - started < 2_000, 'a login does not wait for Redis')
+  assert.is((await request(b.url, 'POST', '/session', { body: { username: 'weather', password: 'password-123' } })).status, 200)
+  assert.is((await request(a.url, 'POST', '/user/register', { body: { username: 'newcomer', password: 'password-123' } })).status, 201)
 
   // A push is answered (it reaches what it can: nothing on this node); it is not replayed later.
   const during = await push(b, 'weather', 'during')
