@@ -17,6 +17,7 @@
 // store (no bcrypt), so only handshakes are measured.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -122,6 +123,7 @@ async function runLoadgen(): Promise<void> {
   const held: WebSocket[] = []
   await drive(plan, plan.warmup, held)
   await closeAll(held)
+  process.stdout.write('measuring\n') // the parent samples CPU counters now
   const result = await drive(plan, plan.measure, held)
   await closeAll(held)
   process.stdout.write(`${JSON.stringify(result)}\n`)
@@ -161,14 +163,30 @@ async function stopNode(child: ChildProcess): Promise<void> {
   await exited
 }
 
-function runLoad(plan: LoadPlan): Promise<LoadResult> {
+/** CPU time (clock ticks) of a process, or of the whole machine (busy, all cores) without a pid; null off Linux. */
+function cpuTicks(pid?: number): number | null {
+  if (!existsSync('/proc/stat')) return null
+  if (pid === undefined) {
+    const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number)
+    return f.reduce((a, b) => a + b, 0) - f[3]! - f[4]! // all but idle and iowait
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number)
+  return f[11]! + f[12]! // utime + stime (fields 14 and 15)
+}
+
+/** Runs the load generator; `onMeasure` is called when the measured pass starts. */
+function runLoad(plan: LoadPlan, onMeasure: () => void): Promise<LoadResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--loadgen'], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   child.stdin!.end(JSON.stringify(plan))
   let out = ''
-  child.stdout!.on('data', (d) => (out += d))
+  child.stdout!.on('data', (d) => {
+    out += d
+    if (String(d).includes('measuring\n')) onMeasure()
+  })
   return new Promise((resolve, reject) =>
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`the load generator exited with ${code}`))
@@ -271,13 +289,27 @@ async function main(): Promise<void> {
       )
       try {
         const plan = { urls: nodes.map((x) => x.url), concurrency, warmup: creds.slice(0, warmupCount), measure: creds.slice(warmupCount) }
-        const r = (results[n] = await runLoad(plan))
+        const pids = nodes.map((x) => x.child.pid!)
+        let before: (number | null)[] = []
+        const startedAt = { t: 0 }
+        const r = (results[n] = await runLoad(plan, () => {
+          before = [cpuTicks(), ...pids.map(cpuTicks)]
+          startedAt.t = performance.now()
+        }))
+        const after = [cpuTicks(), ...pids.map(cpuTicks)]
+        const seconds = (performance.now() - startedAt.t) / 1000
+        const ticksPerSec = 100 // USER_HZ on Linux
+        const share = (i: number) => ((after[i]! - before[i]!) / ticksPerSec / seconds) * 100
         const rate = (r.ok / r.elapsedMs) * 1000
         console.log(
           `${n} node${n > 1 ? 's' : ' '}: ${r.ok}/${handshakes} handshakes in ${r.elapsedMs.toFixed(0)} ms → ${rate.toFixed(0)}/s` +
             ` (latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms)` +
             (r.failed > 0 ? `; failed: ${JSON.stringify(r.failures)}` : ''),
         )
+        if (before[0] != null) {
+          const perNode = pids.map((_, i) => `${share(i + 1).toFixed(0)}%`).join(', ')
+          console.log(`        CPU during the run: node${n > 1 ? 's' : ''} ${perNode} of a core; machine ${(share(0) / cores).toFixed(0)}% busy (all processes, ${cores} cores)`)
+        }
       } finally {
         await Promise.all(nodes.map((x) => stopNode(x.child)))
       }
