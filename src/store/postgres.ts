@@ -286,6 +286,15 @@ export class PostgresStore implements Store {
     return new Map(rows.map((r) => [r.session_id, r.n]))
   }
 
+  async listUserNodes(userId: string, aliveSince: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ node_id: string }>(
+      `SELECT DISTINCT c.node_id FROM connections c JOIN nodes n ON n.id = c.node_id
+       WHERE c.user_id = $1 AND n.heartbeat_at >= $2 ORDER BY c.node_id`,
+      [userId, aliveSince],
+    )
+    return rows.map((r) => r.node_id)
+  }
+
   async heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void> {
     await this.pool.query(
       `INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $3)

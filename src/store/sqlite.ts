@@ -92,6 +92,8 @@ export class SqliteStore implements Store {
       deleteConnection: p('DELETE FROM connections WHERE id = ?'),
       countUserConnections: p(`SELECT c.session_id, count(*) AS n FROM connections c JOIN nodes n ON n.id = c.node_id
         WHERE c.user_id = ? AND n.heartbeat_at >= ? GROUP BY c.session_id`),
+      userNodes: p(`SELECT DISTINCT c.node_id FROM connections c JOIN nodes n ON n.id = c.node_id
+        WHERE c.user_id = ? AND n.heartbeat_at >= ? ORDER BY c.node_id`).pluck(),
       heartbeat: p(`INSERT INTO nodes (id, started_at, heartbeat_at) VALUES (?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`),
       deleteNodeConnections: p('DELETE FROM connections WHERE node_id = ?'),
@@ -259,6 +261,10 @@ export class SqliteStore implements Store {
   async countUserConnections(userId: string, aliveSince: number): Promise<Map<string, number>> {
     const rows = this.s.countUserConnections.all(userId, aliveSince) as { session_id: string; n: number }[]
     return new Map(rows.map((r) => [r.session_id, r.n]))
+  }
+
+  async listUserNodes(userId: string, aliveSince: number): Promise<string[]> {
+    return this.s.userNodes.all(userId, aliveSince) as string[]
   }
 
   async heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void> {
