@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { within } from './wait.js'
+import { within } from './wait-for.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 

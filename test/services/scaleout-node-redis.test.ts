@@ -8,7 +8,7 @@ import { captureLogs } from '../helpers/logs.js'
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
 import { deleteRedisKeys, dropSchema, newSchemaName, pgUrlFor, requirePostgres, requireRedis, TEST_REDIS_URL } from '../helpers/services.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 await requirePostgres()
 await requireRedis()

@@ -6,7 +6,7 @@ import { login, registerUser, request } from '../helpers/http.js'
 import type { NodeProcess } from '../helpers/node-process.js'
 import { pgAdmin, requirePostgres, requireRedis, TEST_REDIS_URL } from '../helpers/services.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
-import { waitFor, within } from '../helpers/wait.js'
+import { waitFor, within } from '../helpers/wait-for.js'
 import { connectOk } from '../helpers/ws.js'
 
 await requirePostgres()

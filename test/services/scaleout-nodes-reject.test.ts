@@ -4,7 +4,7 @@ import { listDevices, startCluster, type Cluster } from '../helpers/cluster.js'
 import { registerUser } from '../helpers/http.js'
 import type { NodeProcess } from '../helpers/node-process.js'
 import { requirePostgres, requireRedis } from '../helpers/services.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { connect, connectOk } from '../helpers/ws.js'
 
 await requirePostgres()

@@ -4,7 +4,7 @@ import { listDevices, serviceHeaders, startCluster, type Cluster } from '../help
 import { authHeaders, login, registerUser, request } from '../helpers/http.js'
 import type { NodeProcess } from '../helpers/node-process.js'
 import { requirePostgres, requireRedis } from '../helpers/services.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { connect, connectOk, type Frame, type TestClient } from '../helpers/ws.js'
 
 await requirePostgres()

@@ -9,7 +9,7 @@ import type { BusEvent } from '../../src/bus/types.js'
 import { captureLogs } from '../helpers/logs.js'
 import { requireRedis, TEST_REDIS_URL } from '../helpers/services.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 await requireRedis()
 
