@@ -23,7 +23,7 @@ import { serviceRoutes } from './http/routes/service.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { memoryBackend, type LimiterBackend } from './limits/backend.js'
 import { createLimits, type Limits } from './limits/limits.js'
-import { createBusDeliverer, type EventDeliverer } from './push.js'
+import type { EventDeliverer } from './push.js'
 import type { Store } from './store/types.js'
 
 export interface AppDeps {
@@ -37,7 +37,7 @@ export interface AppDeps {
   now?: () => number
   /** Where rate-limit counters live; in memory unless given (Redis for scale-out). */
   limiterBackend?: LimiterBackend
-  /** Server push to live devices; the default only publishes on the bus (no gateway yet). */
+  /** Server push to live devices; the gateway by default (its sockets, and every other node's over the bus). */
   deliverer?: EventDeliverer
   /** Metrics hooks of the WebSocket gateway (default: none). */
   gatewayObserver?: GatewayObserver
@@ -85,6 +85,7 @@ export function createApp(deps: AppDeps): App {
   })
   const limits = createLimits(config.limits, deps.limiterBackend ?? memoryBackend)
   let draining = false
+  const gateway = createGateway({ config, store, sessions, bus, log, now, observer: deps.gatewayObserver ?? metrics, upgradeLimit: limits.upgrade })
   const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), limits, log, now }
   const router = new Router([
     ...serviceRoutes(() => draining),
@@ -93,7 +94,7 @@ export function createApp(deps: AppDeps): App {
     ...nullptrSessionRoutes(routeDeps),
     ...dialogramRoutes(routeDeps),
     ...adminRoutes(routeDeps),
-    ...pushRoutes(routeDeps, deps.deliverer ?? createBusDeliverer(bus)),
+    ...pushRoutes(routeDeps, deps.deliverer ?? gateway),
   ])
 
   const handle = createHttpHandler({ router, log, trustProxy: config.trustProxy })
@@ -115,7 +116,6 @@ export function createApp(deps: AppDeps): App {
   server.keepAliveTimeout = httpLimits.keepAliveTimeoutMs
   server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket
   server.on('clientError', answerClientError)
-  const gateway = createGateway({ config, store, sessions, bus, log, now, observer: deps.gatewayObserver ?? metrics, upgradeLimit: limits.upgrade })
   server.on('upgrade', gateway.handleUpgrade)
 
   let shuttingDown: Promise<void> | undefined

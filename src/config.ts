@@ -12,6 +12,7 @@ const Env = z.object({
   SESSION_TTL_DAYS: z.coerce.number().positive().max(3650).default(30),
   DUPLICATE_POLICY: z.enum(['replace', 'reject', 'revoke']).default('replace'),
   HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  NODE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   ALLOWED_ORIGINS: z.string().optional(),
   SIGNUP: z.enum(['open', 'closed']).default('open'),
   CHATGATE_ADMIN_PASSWORD: z.string().optional(),
@@ -53,6 +54,11 @@ export type Config = {
   sessionTtlMs: number
   duplicatePolicy: 'replace' | 'reject' | 'revoke'
   heartbeatMs: number
+  /**
+   * How often a node writes its heartbeat row. A node silent for 3 periods is dead (its sockets
+   * stop counting), for 4 it is purged with its rows (src/devices.ts). The same on every node.
+   */
+  nodeHeartbeatMs: number
   /** `undefined` means: same-origin browsers only; clients without Origin always pass. */
   allowedOrigins: string[] | undefined
   signupOpen: boolean
@@ -111,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: Math.round(e.SESSION_TTL_DAYS * 86_400_000),
     duplicatePolicy: e.DUPLICATE_POLICY,
     heartbeatMs: e.HEARTBEAT_MS,
+    nodeHeartbeatMs: e.NODE_HEARTBEAT_MS,
     allowedOrigins: e.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
     signupOpen: e.SIGNUP === 'open',
     adminPassword: e.CHATGATE_ADMIN_PASSWORD,

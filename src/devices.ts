@@ -1,14 +1,23 @@
 import type { Store } from './store/types.js'
 import { toSessionView, type SessionView } from './views.js'
 
-/** A node whose heartbeat is older than this is dead: its connections no longer count. */
-export const NODE_DEAD_AFTER_MS = 15_000
+/** Heartbeat periods (NODE_HEARTBEAT_MS) a node may miss before it counts as dead: its connections no longer count. */
+export const DEAD_AFTER_HEARTBEATS = 3
+/**
+ * Heartbeat periods after which a silent node is purged with its connection rows. The purge runs on
+ * every live node's beat, so a dead node's rows are gone at most 5 periods after its last beat
+ * (25 s with the default 5 s), and they stop being listed after 3 (15 s).
+ */
+export const PURGE_AFTER_HEARTBEATS = 4
+
+/** The oldest heartbeat a node may have at `now` and still count as live. */
+export const liveNodesSince = (nodeHeartbeatMs: number, now: number) => now - DEAD_AFTER_HEARTBEATS * nodeHeartbeatMs
 
 /** The user's live sessions as device views, with their connection counts on live nodes. */
-export async function listUserDevices(store: Store, userId: string, now: number): Promise<SessionView[]> {
+export async function listUserDevices(store: Store, userId: string, now: number, nodeHeartbeatMs: number): Promise<SessionView[]> {
   const [sessions, counts] = await Promise.all([
     store.listActiveUserSessions(userId, now),
-    store.countUserConnections(userId, now - NODE_DEAD_AFTER_MS),
+    store.countUserConnections(userId, liveNodesSince(nodeHeartbeatMs, now)),
   ])
   return sessions.map((s) => toSessionView(s, counts.get(s.id) ?? 0))
 }

@@ -2,6 +2,7 @@ import { createApp } from './app.js'
 import { ensureAdmin } from './bootstrap-admin.js'
 import { openBus } from './bus/open.js'
 import { ConfigError, loadConfig } from './config.js'
+import { openLimiterStore } from './limits/open.js'
 import { createLogger } from './log.js'
 import { openStore } from './store/open.js'
 
@@ -23,20 +24,28 @@ async function main(): Promise<void> {
     await store.close()
     throw e
   })
-  const app = createApp({ config, store, log, bus })
+  const limiter = await openLimiterStore(config, log).catch(async (e) => {
+    await bus.close()
+    await store.close()
+    throw e
+  })
+  const app = createApp({ config, store, log, bus, limiterBackend: limiter.backend })
   await ensureAdmin({ store, sessions: app.sessions, log }, config.adminPassword)
   const address = await app.listen()
   log.info({ event: 'listening', host: address.address, port: address.port, store: store.kind }, `chatgate listening on ${address.address}:${address.port}`)
 
   const stop = (signal: string) => {
     log.info({ event: 'signal', signal }, 'draining')
-    app.shutdown().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
+    app
+      .shutdown()
+      .then(() => limiter.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          log.error({ err }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))

@@ -1,6 +1,6 @@
 import { isValidUsername, normalizeUsername } from './auth/rules.js'
 import { isSessionLive, type SessionService } from './auth/sessions.js'
-import { NODE_DEAD_AFTER_MS } from './devices.js'
+import { liveNodesSince } from './devices.js'
 import type { ConnectionListing, Page, PageCursor, SessionWithUsername, Store, UserRow } from './store/types.js'
 
 /** What operators can see and do; shared by the admin API and the CLI so both behave alike. */
@@ -28,8 +28,8 @@ export function parseLimit(raw: string | null | undefined): number | null {
 }
 
 /** Live devices: connections held by nodes whose heartbeat is recent, newest first. */
-export function listLiveDevices(store: Store, query: ListQuery, now: number): Promise<Page<ConnectionListing>> {
-  return store.listConnections({ ...query, aliveSince: now - NODE_DEAD_AFTER_MS })
+export function listLiveDevices(store: Store, query: ListQuery, now: number, nodeHeartbeatMs: number): Promise<Page<ConnectionListing>> {
+  return store.listConnections({ ...query, aliveSince: liveNodesSince(nodeHeartbeatMs, now) })
 }
 
 export interface SessionListing {
@@ -47,6 +47,7 @@ export async function listSessions(
   store: Store,
   query: ListQuery & { activeOnly: boolean },
   now: number,
+  nodeHeartbeatMs: number,
 ): Promise<Page<SessionListing>> {
   const { username, limit, activeOnly } = query
   const picked: SessionWithUsername[] = []
@@ -72,11 +73,10 @@ export async function listSessions(
       break
     }
   }
-  return { rows: await withConnectionCounts(store, picked, now), next }
+  return { rows: await withConnectionCounts(store, picked, liveNodesSince(nodeHeartbeatMs, now)), next }
 }
 
-async function withConnectionCounts(store: Store, sessions: SessionWithUsername[], now: number): Promise<SessionListing[]> {
-  const aliveSince = now - NODE_DEAD_AFTER_MS
+async function withConnectionCounts(store: Store, sessions: SessionWithUsername[], aliveSince: number): Promise<SessionListing[]> {
   const counts = new Map<string, number>()
   for (const userId of new Set(sessions.map((s) => s.userId))) {
     for (const [sessionId, n] of await store.countUserConnections(userId, aliveSince)) counts.set(sessionId, n)

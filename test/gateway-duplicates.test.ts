@@ -106,6 +106,8 @@ const rejectAcross = twoNodes('reject')
 rejectAcross('gateway › should refuse with 409 a pair live on another node', async ({ a, b }) => {
   const u = await registerUser(a.url, 'nico')
   const first = await connectOk(a.url, { token: u.token, username: 'nico' })
+  // The rule reads node A's connection row, written behind (within ~20 ms; documented).
+  await a.app.gateway.flush()
   const res = await connect(b.url, { token: u.token, username: 'nico' })
   assert.is(res.status, 409)
   await first.client.roundTrip()

@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authHeaders, backofficeLogin, login, registerUser, request } from './helpers/http.js'
+import { writeDirectly } from './helpers/write-directly.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { connect, connectOk, rawUpgrade } from './helpers/ws.js'
 
@@ -79,12 +79,7 @@ test('gateway › should refuse a revoked session with 401', async () => {
 
 test('gateway › should refuse an expired session with 401', async () => {
   const s = await login(srv.url, 'alice', 'password-123', 'tablet')
-  const db = new Database(srv.dbPath)
-  try {
-    db.prepare('UPDATE sessions SET expires_at = ? WHERE id = ?').run(Date.now() - 1_000, s.sessionId)
-  } finally {
-    db.close()
-  }
+  await writeDirectly(srv.databaseUrl, 'UPDATE sessions SET expires_at = ? WHERE id = ?', [Date.now() - 1_000, s.sessionId])
   assertRefused(await connect(srv.url, { token: s.token, username: 'alice' }), 401, 'UNAUTHORIZED')
 })
 

@@ -5,7 +5,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { openStore } from '../src/store/open.js'
 import type { Store } from '../src/store/types.js'
-import { spawnServer, type ChildServer } from './helpers/child-server.js'
+import { startNodeProcess, type NodeProcess } from './helpers/node-process.js'
 import { login, registerUser } from './helpers/http.js'
 import { startServer } from './helpers/server.js'
 import { connectOk, waitFor, within } from './helpers/ws.js'
@@ -15,9 +15,9 @@ const liveRows = async (store: Store) => (await store.listConnections({ limit: 1
 test('gateway › should close sockets with 1001 on SIGTERM, remove its rows and exit 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'chatgate-sigterm-'))
   const dbPath = join(dir, 'chatgate.db')
-  let srv: ChildServer | undefined
+  let srv: NodeProcess | undefined
   try {
-    srv = await spawnServer(dbPath, { NODE_ID: 'sigterm-node' })
+    srv = await startNodeProcess({ DATABASE_URL: dbPath, NODE_ID: 'sigterm-node' })
     const u = await registerUser(srv.url, 'sig', 'password-123', 'one')
     const v = await registerUser(srv.url, 'term', 'password-123', 'two')
     const a = await connectOk(srv.url, { token: u.token, username: 'sig' })
@@ -42,9 +42,9 @@ test('gateway › should close sockets with 1001 on SIGTERM, remove its rows and
 test('gateway › should clean the rows a crashed run of the same node left, on the next start', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'chatgate-crash-'))
   const dbPath = join(dir, 'chatgate.db')
-  let srv: ChildServer | undefined
+  let srv: NodeProcess | undefined
   try {
-    srv = await spawnServer(dbPath, { NODE_ID: 'crashy' })
+    srv = await startNodeProcess({ DATABASE_URL: dbPath, NODE_ID: 'crashy' })
     const u = await registerUser(srv.url, 'kim', 'password-123', 'phone')
     const s = await connectOk(srv.url, { token: u.token, username: 'kim' })
     const store = await openStore(dbPath)
@@ -56,7 +56,7 @@ test('gateway › should clean the rows a crashed run of the same node left, on 
       await within(srv.exited, 5_000, 'the killed process')
       await s.client.waitClose(5_000)
       assert.is((await rowsOf()).length, 1, 'a crash leaves the row behind')
-      const again = await startServer({ NODE_ID: 'crashy' }, { dir })
+      const again = await startServer({ NODE_ID: 'crashy', DATABASE_URL: dbPath }, { dir })
       try {
         assert.is((await rowsOf()).length, 0, 'the restart of the same node removed it')
         const fresh = await connectOk(again.url, { token: u.token, username: 'kim' })

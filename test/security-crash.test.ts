@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawnServer, type ChildServer } from './helpers/child-server.js'
+import { startNodeProcess, type NodeProcess } from './helpers/node-process.js'
 import { authHeaders, request } from './helpers/http.js'
 import { waitFor, within } from './helpers/wait-for.js'
 
@@ -40,7 +40,7 @@ async function mismatches(url: string, sessions: Issued[], expected: number): Pr
 
 const crash = suite('crash')
 const dirs: string[] = []
-const children: ChildServer[] = []
+const children: NodeProcess[] = []
 
 crash.after(() => {
   for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
@@ -51,7 +51,7 @@ crash('crash › should keep every session a client was told about, and every re
   const dir = mkdtempSync(join(tmpdir(), 'chatgate-crash-'))
   dirs.push(dir)
   const dbPath = join(dir, 'chatgate.db')
-  const first = await spawnServer(dbPath)
+  const first = await startNodeProcess({ DATABASE_URL: dbPath })
   children.push(first)
 
   // Before the storm: two users, and sessions revoked two different ways.
@@ -103,7 +103,7 @@ crash('crash › should keep every session a client was told about, and every re
   assert.ok(failedInFlight >= 1, 'no request was in flight when the process died: not a mid-storm kill')
 
   // Restart on the same file: every 200 still holds, every revocation still holds.
-  const second = await spawnServer(dbPath)
+  const second = await startNodeProcess({ DATABASE_URL: dbPath })
   children.push(second)
   assert.equal(await mismatches(second.url, issued, 200), [], 'sessions lost by the crash')
   assert.equal(await mismatches(second.url, revoked, 401), [], 'revocations lost by the crash')
@@ -122,7 +122,7 @@ crash('crash › should drain on SIGTERM: in-flight logins finish with 200, new 
   const dir = mkdtempSync(join(tmpdir(), 'chatgate-drain-'))
   dirs.push(dir)
   // One bcrypt worker at cost 10: the logins queue up behind each other on the server.
-  const child = await spawnServer(join(dir, 'chatgate.db'), { BCRYPT_COST: '10', HASH_WORKERS: '1', SHUTDOWN_GRACE_MS: '30000' })
+  const child = await startNodeProcess({ DATABASE_URL: join(dir, 'chatgate.db'), BCRYPT_COST: '10', HASH_WORKERS: '1', SHUTDOWN_GRACE_MS: '30000' })
   children.push(child)
   await register(child.url, 'drain-user')
 

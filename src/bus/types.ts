@@ -6,8 +6,14 @@ import type { RevokeReason } from '../store/types.js'
  */
 export type BusEvent =
   | { type: 'sessions_revoked'; sessionIds: string[]; reason: RevokeReason }
-  /** Server push: `data` for every live device of the user, on every node; `id` names this push. */
-  | { type: 'user_event'; userId: string; data: unknown; id: string }
+  /**
+   * Server push from node `nodeId`: `data` for every live device of the user, on every node; `id`
+   * names this push. Nodes that delivered it, and the nodes in `answerFrom` (those the origin
+   * waits for), answer with `user_event_delivered`.
+   */
+  | { type: 'user_event'; id: string; nodeId: string; userId: string; data: unknown; answerFrom: string[] }
+  /** Node `nodeId` handed the push `id` to `delivered` sockets. */
+  | { type: 'user_event_delivered'; id: string; nodeId: string; delivered: number }
   /** A pair opened a socket on `nodeId`; under DUPLICATE_POLICY=replace other nodes close their older ones (4500). */
   | { type: 'session_connected'; nodeId: string; sessionId: string; connectionId: string; connectedAt: number }
   /** These users' devices changed on `nodeId`; nodes holding their sockets push a fresh `devices` frame. */

@@ -22,6 +22,8 @@ export interface DeviceNotifierDeps {
   registry: Registry
   log: Logger
   now: () => number
+  /** NODE_HEARTBEAT_MS: which nodes count as live in the lists. */
+  nodeHeartbeatMs: number
   /** Tells the other nodes which users' devices changed here. */
   announce: (userIds: string[]) => void
 }
@@ -100,7 +102,7 @@ export class DeviceNotifier {
     const onlyCause = change.causes.size === 1 && !change.uncaused ? [...change.causes][0] : undefined
     const recipients = () => this.deps.registry.ofUser(userId).filter((c) => c.id !== onlyCause)
     if (recipients().length === 0) return
-    const devices = await listUserDevices(this.deps.store, userId, this.deps.now())
+    const devices = await listUserDevices(this.deps.store, userId, this.deps.now(), this.deps.nodeHeartbeatMs)
     const frame = devicesFrame(withLocalCounts(devices, this.deps.registry))
     for (const conn of recipients()) conn.send(frame)
   }

@@ -11,6 +11,7 @@ import { ApiError } from '../errors.js'
 import { clientInfo } from '../http/client-info.js'
 import type { ClientInfo } from '../http/router.js'
 import type { Limits } from '../limits/limits.js'
+import type { EventDeliverer } from '../push.js'
 import type { Store } from '../store/types.js'
 import { CloseCode } from './close-codes.js'
 import { LiveConnection, type EndCause } from './connection.js'
@@ -24,6 +25,7 @@ import { Liveness } from './liveness.js'
 import { handleClientMessage } from './messages.js'
 import { NodePresence } from './node-presence.js'
 import { noopObserver, type GatewayObserver } from './observer.js'
+import { PushDelivery } from './push-delivery.js'
 import { writeRefusal } from './refuse.js'
 import { Registry } from './registry.js'
 import { RevocationWatcher } from './revocation-watcher.js'
@@ -47,8 +49,11 @@ export interface GatewayDeps {
   upgradeLimit: Limits['upgrade']
 }
 
-/** The WebSocket side of a node: `GET /ws`, the live connections and their lifecycle. */
-export interface Gateway {
+/**
+ * The WebSocket side of a node: `GET /ws`, the live connections and their lifecycle, and server
+ * push (`deliver`: this node's sockets and, over the bus, every other node's).
+ */
+export interface Gateway extends EventDeliverer {
   /** This node's id in the `nodes` and `connections` tables (NODE_ID, else the host name). */
   readonly nodeId: string
   readonly registry: Registry
@@ -101,13 +106,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     registry,
     log,
     now,
+    nodeHeartbeatMs: config.nodeHeartbeatMs,
     announce: (userIds) => publish({ type: 'devices_changed', nodeId, userIds }),
   })
   const revocations = new Revocations({ store, registry, notifier, log, now })
   const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids) => revocations.apply(ids) })
   const expiry = new ExpirySweep({ store, registry, log, now })
   const liveness = new Liveness({ registry, heartbeatMs: config.heartbeatMs })
-  const presence = new NodePresence({ store, log, now, nodeId, onStalled: () => registry.rewriteAll() })
+  const presence = new NodePresence({ store, log, now, nodeId, heartbeatMs: config.nodeHeartbeatMs, onStalled: () => registry.rewriteAll() })
+  const push = new PushDelivery({
+    nodeId,
+    store,
+    log,
+    now,
+    nodeHeartbeatMs: config.nodeHeartbeatMs,
+    publish,
+    deliverLocal,
+  })
   const handshakeDeps: HandshakeDeps = {
     config,
     store,
@@ -136,13 +151,29 @@ export function createGateway(deps: GatewayDeps): Gateway {
       case 'session_connected':
         // Another node accepted this pair: under `replace` its socket wins over older ones here.
         if (event.nodeId === nodeId || config.duplicatePolicy !== 'replace') return
-        for (const c of registry.ofSession(event.sessionId)) if (c.connectedAt <= event.connectedAt) c.revoke('SESSION_REPLACED')
+        for (const c of registry.ofSession(event.sessionId)) if (isOlder(c, event)) c.revoke('SESSION_REPLACED')
+        return
+      case 'user_event':
+        push.onUserEvent(event)
+        return
+      case 'user_event_delivered':
+        push.onDelivered(event)
         return
       case 'devices_changed':
         if (event.nodeId === nodeId) return
         for (const userId of event.userIds) if (registry.hasUser(userId)) notifier.changed(userId, null, 'remote')
         return
     }
+  }
+
+  /** Sends `{"type":"event","data":…}` to the user's sockets on this node; returns how many got it. */
+  function deliverLocal(userId: string, data: unknown): number {
+    const conns = registry.ofUser(userId)
+    if (conns.length === 0) return 0
+    const frame = eventFrame(data)
+    let sent = 0
+    for (const c of conns) if (c.send(frame)) sent++
+    return sent
   }
 
   function onEnd(conn: LiveConnection, code: number, cause: EndCause): void {
@@ -271,6 +302,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   async function close(): Promise<void> {
     draining = true
     liveness.stop()
+    push.stop()
     await Promise.all([expiry.stop(), watcher.stop()])
     await drain()
     unsubscribe()
@@ -296,15 +328,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await registry.flush()
       await notifier.settled()
     },
-    deliverLocal(userId, data) {
-      const conns = registry.ofUser(userId)
-      if (conns.length === 0) return 0
-      const frame = eventFrame(data)
-      let sent = 0
-      for (const c of conns) if (c.send(frame)) sent++
-      return sent
-    },
+    deliverLocal,
+    deliver: (userId, data) => push.deliver(userId, data),
     drain,
     close: () => (closing ??= close()),
   }
+}
+
+/**
+ * Whether a local socket of the pair is older than the one another node accepted (so it is the
+ * one replaced). Equal times (clocks tick in ms) are broken by connection id, so that exactly one
+ * of two sockets accepted at once on two nodes survives.
+ */
+function isOlder(conn: LiveConnection, other: { connectedAt: number; connectionId: string }): boolean {
+  return conn.connectedAt < other.connectedAt || (conn.connectedAt === other.connectedAt && conn.id < other.connectionId)
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { AuthContext, SessionService } from '../auth/sessions.js'
 import type { Config } from '../config.js'
-import { NODE_DEAD_AFTER_MS, listUserDevices } from '../devices.js'
+import { listUserDevices, liveNodesSince } from '../devices.js'
 import { ApiError } from '../errors.js'
 import { findControlCharacterHeader } from '../http/header-check.js'
 import type { ClientInfo } from '../http/router.js'
@@ -75,7 +75,7 @@ export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, dep
     await sessions.revoke([auth.session.id], 'duplicate_revoke')
     throw new ApiError('UNAUTHORIZED', 'This session was revoked: it was used from two places at once.')
   }
-  const devices = await listUserDevices(deps.store, auth.user.id, deps.now())
+  const devices = await listUserDevices(deps.store, auth.user.id, deps.now(), config.nodeHeartbeatMs)
   return { auth, client, devices }
 }
 
@@ -102,7 +102,7 @@ async function isPairLive(auth: AuthContext, deps: HandshakeDeps): Promise<boole
   if (local > 0) return true
   // After a flush the store holds exactly this node's live rows, so any surplus is another node's.
   await deps.registry.flush()
-  const counts = await deps.store.countUserConnections(auth.user.id, deps.now() - NODE_DEAD_AFTER_MS)
+  const counts = await deps.store.countUserConnections(auth.user.id, liveNodesSince(deps.config.nodeHeartbeatMs, deps.now()))
   return (counts.get(auth.session.id) ?? 0) > deps.registry.countForSession(auth.session.id)
 }
 

@@ -1,24 +1,22 @@
 import type { Logger } from 'pino'
-import { NODE_DEAD_AFTER_MS } from '../devices.js'
+import { DEAD_AFTER_HEARTBEATS, PURGE_AFTER_HEARTBEATS } from '../devices.js'
 import type { Store } from '../store/types.js'
-
-/** How often this node refreshes its heartbeat row and purges dead nodes. */
-export const NODE_HEARTBEAT_MS = 5_000
-/** Nodes silent for this long are removed with their connection rows. */
-export const NODE_PURGE_AFTER_MS = 30_000
 
 export interface NodePresenceDeps {
   store: Store
   log: Logger
   now: () => number
   nodeId: string
+  /** NODE_HEARTBEAT_MS: how often this node refreshes its heartbeat row and purges dead nodes. */
+  heartbeatMs: number
   /** This node stalled long enough for others to count it dead: its rows may be gone, rewrite them. */
   onStalled: () => void
 }
 
 /**
  * This node's row in `nodes`: removes what a crashed run with the same id left, heartbeats every
- * 5 s, purges nodes dead for 30 s, and removes itself on stop.
+ * period (5 s), purges nodes silent for 4 periods (20 s), and removes itself on stop. A dead node's
+ * rows are therefore gone within 5 periods of its last beat, whichever live node purges them.
  */
 export class NodePresence {
   private timer: NodeJS.Timeout | null = null
@@ -36,7 +34,7 @@ export class NodePresence {
     this.lastBeat = this.deps.now()
     this.timer = setInterval(() => {
       this.running ??= this.beat().finally(() => (this.running = null))
-    }, NODE_HEARTBEAT_MS)
+    }, this.deps.heartbeatMs)
     this.timer.unref()
   }
 
@@ -51,14 +49,16 @@ export class NodePresence {
   async beat(): Promise<void> {
     try {
       const now = this.deps.now()
-      const stalled = now - this.lastBeat >= NODE_DEAD_AFTER_MS
+      // Late by as much as others need to count us dead: our rows may be purged by now (one period
+      // before the purge threshold, for clock skew between nodes).
+      const stalled = now - this.lastBeat >= DEAD_AFTER_HEARTBEATS * this.deps.heartbeatMs
       await this.deps.store.heartbeatNode(this.deps.nodeId, this.startedAt, now)
       this.lastBeat = now
       if (stalled) {
         this.deps.log.warn({ event: 'node_stalled', node_id: this.deps.nodeId }, 'heartbeat was late; rewriting connection rows')
         this.deps.onStalled()
       }
-      const purged = await this.deps.store.purgeDeadNodes(now - NODE_PURGE_AFTER_MS)
+      const purged = await this.deps.store.purgeDeadNodes(now - PURGE_AFTER_HEARTBEATS * this.deps.heartbeatMs)
       if (purged.length > 0) this.deps.log.info({ event: 'nodes_purged', node_ids: purged }, 'removed dead nodes')
     } catch (err) {
       this.deps.log.error({ err, event: 'node_heartbeat_failed' }, 'could not heartbeat this node')

@@ -17,15 +17,18 @@ const toOptions = (w: WindowOptions) => ({ keyPrefix: w.keyPrefix, points: w.poi
 export const memoryBackend: LimiterBackend = (w) => new RateLimiterMemory(toOptions(w))
 
 /**
- * Counters shared by every node through Redis. While Redis is unreachable each node falls back
- * to its own in-memory counter (the library's insurance limiter), so limits still hold per node.
+ * Counters shared by every node through Redis, under `<prefix>rl:<window>:<key>` (REDIS_PREFIX).
+ * While Redis is unreachable (or slower than the client's command timeout) each node falls back
+ * to its own in-memory counter (the library's insurance limiter), so limits still hold per node
+ * and a login never waits on Redis. The client should not queue commands while disconnected.
  */
-export function redisBackend(client: Redis): LimiterBackend {
+export function redisBackend(client: Redis, prefix: string): LimiterBackend {
   return (w) =>
     new RateLimiterRedis({
       ...toOptions(w),
       storeClient: client,
-      keyPrefix: `chatgate:rl:${w.keyPrefix}`,
+      keyPrefix: `${prefix}rl:${w.keyPrefix}`,
+      rejectIfRedisNotReady: true,
       insuranceLimiter: new RateLimiterMemory(toOptions(w)),
     })
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { paginate } from './paginate.js'
+import { connectionFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
 import { migratePostgres } from './postgres-migrate.js'
 import { createPostgresPool, inTransaction, parsePostgresUrl, type PoolOptions, type PostgresTarget } from './postgres-pool.js'
 import {
@@ -18,47 +19,8 @@ import {
   type UserRow,
 } from './types.js'
 
-type Row = Record<string, unknown>
 /** A pool or one of its connections inside a transaction: both run queries. */
 type Db = pg.Pool | pg.PoolClient
-
-const userFromRow = (r: Row): UserRow => ({
-  id: r.id as string,
-  username: r.username as string,
-  email: (r.email as string | null) ?? null,
-  passwordHash: r.password_hash as string,
-  role: r.role as UserRow['role'],
-  disabled: r.disabled === true,
-  firstName: (r.first_name as string | null) ?? null,
-  lastName: (r.last_name as string | null) ?? null,
-  createdAt: r.created_at as number,
-})
-
-const sessionFromRow = (r: Row): SessionRow => ({
-  id: r.id as string,
-  userId: r.user_id as string,
-  kind: r.kind as SessionRow['kind'],
-  deviceName: r.device_name as string,
-  userAgent: r.user_agent as string,
-  ip: r.ip as string,
-  createdAt: r.created_at as number,
-  lastSeenAt: r.last_seen_at as number,
-  expiresAt: r.expires_at as number,
-  revokedAt: (r.revoked_at as number | null) ?? null,
-  revokedReason: (r.revoked_reason as RevokeReason | null) ?? null,
-})
-
-const connectionFromRow = (r: Row): ConnectionListing => ({
-  id: r.id as string,
-  sessionId: r.session_id as string,
-  userId: r.user_id as string,
-  nodeId: r.node_id as string,
-  ip: r.ip as string,
-  userAgent: r.user_agent as string,
-  connectedAt: r.connected_at as number,
-  username: r.username as string,
-  deviceName: r.device_name as string,
-})
 
 /** The unique constraints a caller can hit (named in schema.postgres.sql) and the field each guards. */
 const conflictFields: Record<string, 'username' | 'email'> = {
@@ -322,6 +284,15 @@ export class PostgresStore implements Store {
       [userId, aliveSince],
     )
     return new Map(rows.map((r) => [r.session_id, r.n]))
+  }
+
+  async listUserNodes(userId: string, aliveSince: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ node_id: string }>(
+      `SELECT DISTINCT c.node_id FROM connections c JOIN nodes n ON n.id = c.node_id
+       WHERE c.user_id = $1 AND n.heartbeat_at >= $2 ORDER BY c.node_id`,
+      [userId, aliveSince],
+    )
+    return rows.map((r) => r.node_id)
   }
 
   async heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void> {

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { paginate } from './paginate.js'
+import { connectionFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
 import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
 import {
   ConflictError,
@@ -21,34 +22,6 @@ import {
 } from './types.js'
 
 const schemaFile = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema.sql')
-
-type Row = Record<string, unknown>
-
-const userFromRow = (r: Row): UserRow => ({
-  id: r.id as string,
-  username: r.username as string,
-  email: (r.email as string | null) ?? null,
-  passwordHash: r.password_hash as string,
-  role: r.role as UserRow['role'],
-  disabled: r.disabled === 1,
-  firstName: (r.first_name as string | null) ?? null,
-  lastName: (r.last_name as string | null) ?? null,
-  createdAt: r.created_at as number,
-})
-
-const sessionFromRow = (r: Row): SessionRow => ({
-  id: r.id as string,
-  userId: r.user_id as string,
-  kind: r.kind as SessionRow['kind'],
-  deviceName: r.device_name as string,
-  userAgent: r.user_agent as string,
-  ip: r.ip as string,
-  createdAt: r.created_at as number,
-  lastSeenAt: r.last_seen_at as number,
-  expiresAt: r.expires_at as number,
-  revokedAt: (r.revoked_at as number | null) ?? null,
-  revokedReason: (r.revoked_reason as RevokeReason | null) ?? null,
-})
 
 /** Opens (creating file, folder and schema as needed) the embedded SQLite store. */
 export function openSqliteStore(path: string): SqliteStore {
@@ -119,6 +92,8 @@ export class SqliteStore implements Store {
       deleteConnection: p('DELETE FROM connections WHERE id = ?'),
       countUserConnections: p(`SELECT c.session_id, count(*) AS n FROM connections c JOIN nodes n ON n.id = c.node_id
         WHERE c.user_id = ? AND n.heartbeat_at >= ? GROUP BY c.session_id`),
+      userNodes: p(`SELECT DISTINCT c.node_id FROM connections c JOIN nodes n ON n.id = c.node_id
+        WHERE c.user_id = ? AND n.heartbeat_at >= ? ORDER BY c.node_id`).pluck(),
       heartbeat: p(`INSERT INTO nodes (id, started_at, heartbeat_at) VALUES (?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`),
       deleteNodeConnections: p('DELETE FROM connections WHERE node_id = ?'),
@@ -279,25 +254,17 @@ export class SqliteStore implements Store {
     const sql = `SELECT c.*, u.username, s.device_name FROM connections c
       JOIN nodes n ON n.id = c.node_id JOIN users u ON u.id = c.user_id JOIN sessions s ON s.id = c.session_id
       WHERE ${where.join(' AND ')} ORDER BY c.connected_at DESC, c.id DESC LIMIT ?`
-    const rows = (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map(
-      (r): ConnectionListing => ({
-        id: r.id as string,
-        sessionId: r.session_id as string,
-        userId: r.user_id as string,
-        nodeId: r.node_id as string,
-        ip: r.ip as string,
-        userAgent: r.user_agent as string,
-        connectedAt: r.connected_at as number,
-        username: r.username as string,
-        deviceName: r.device_name as string,
-      }),
-    )
+    const rows = (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map(connectionFromRow)
     return paginate(rows, limit, (r) => r.connectedAt)
   }
 
   async countUserConnections(userId: string, aliveSince: number): Promise<Map<string, number>> {
     const rows = this.s.countUserConnections.all(userId, aliveSince) as { session_id: string; n: number }[]
     return new Map(rows.map((r) => [r.session_id, r.n]))
+  }
+
+  async listUserNodes(userId: string, aliveSince: number): Promise<string[]> {
+    return this.s.userNodes.all(userId, aliveSince) as string[]
   }
 
   async heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void> {

@@ -140,6 +140,8 @@ export interface Store {
   listConnections(options: ListOptions & { aliveSince: number }): Promise<Page<ConnectionListing>>
   /** Connection counts per session of the user, on live nodes. */
   countUserConnections(userId: string, aliveSince: number): Promise<Map<string, number>>
+  /** Ids of the live nodes (heartbeat at or after `aliveSince`) holding a connection of the user, sorted. */
+  listUserNodes(userId: string, aliveSince: number): Promise<string[]>
 
   /** Registers or refreshes this node's heartbeat. */
   heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void>

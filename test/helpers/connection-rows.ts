@@ -5,7 +5,7 @@ import type { Store } from '../../src/store/types.js'
 
 /**
  * Records a live connection exactly as the gateway does: a node heartbeat plus a connection row.
- * `heartbeatAt` in the past makes the node dead (older than NODE_DEAD_AFTER_MS).
+ * `heartbeatAt` in the past makes the node dead (older than 3 × NODE_HEARTBEAT_MS).
  */
 export async function addConnectionRow(
   store: Store,

@@ -1,34 +1,70 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { createInterface } from 'node:readline'
-import { within } from './wait.js'
+import { fileURLToPath } from 'node:url'
+import { within } from './wait-for.js'
 
-/** A chatgate node run as `node --import tsx src/main.ts`, its JSON log lines parsed as they come. */
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+/**
+ * A chatgate node run as its own process (`node --import tsx src/main.ts`), as in production,
+ * its JSON log lines parsed as they come. The one helper for tests that need a real process.
+ */
 export interface NodeProcess {
   proc: ChildProcess
   url: string
   port: number
-  /** Every JSON log line so far (stdout), parsed. */
+  /** Every log line so far (stdout), parsed; a line that is not JSON is kept as `{msg}`. */
   logs: Record<string, any>[]
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   /** Everything written to stderr. */
-  stderr: () => string
-  /** Resolves with the first log line (past or future) that `match` accepts, or rejects after `ms`. */
+  stderr(): string
+  /** stdout and stderr so far, for failure messages. */
+  output(): string
+  /** Resolves with the first log line (past or future) that `match` accepts; rejects after `ms` or when the node exits first. */
   waitForLog(match: (line: Record<string, any>) => boolean, ms?: number, what?: string): Promise<Record<string, any>>
-  /** SIGTERM and the exit code. */
+  /** SIGTERM, then the exit code (SIGKILL and null when it does not exit within 15 s). Idempotent. */
   stop(): Promise<number | null>
+  /** SIGKILL (a crash), resolved once the process is gone. */
+  kill(): Promise<void>
 }
 
-/** Starts a node with `env` (on top of a minimal environment: PATH, HOME) and waits until it listens. */
+/**
+ * Test defaults of a node: a free port on 127.0.0.1, bcrypt cost 4, a known admin password and
+ * the abuse limits lifted (tests share 127.0.0.1), as test/helpers/server.ts does in process.
+ */
+const DEFAULT_ENV: Record<string, string> = {
+  PORT: '0',
+  HOST: '127.0.0.1',
+  BCRYPT_COST: '4',
+  LOG_LEVEL: 'info',
+  CHATGATE_ADMIN_PASSWORD: 'admin-password-123',
+  LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: '1000000',
+  LOGIN_ATTEMPTS_PER_IP_PER_MIN: '1000000',
+  REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
+  UPGRADES_PER_IP_PER_MIN: '1000000',
+}
+
+/**
+ * Starts a node with the test defaults overridden by `env` (on a minimal environment: PATH, HOME;
+ * nothing else leaks in from the test process) and waits until it listens.
+ */
 export async function startNodeProcess(env: Record<string, string>, startTimeoutMs = 30_000): Promise<NodeProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...DEFAULT_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const logs: Record<string, any>[] = []
   const waiters = new Set<() => void>()
+  let out = ''
   let err = ''
-  proc.stderr!.on('data', (d) => (err += d))
+  proc.stderr!.on('data', (d) => {
+    err += d
+    out += d
+  })
   createInterface({ input: proc.stdout! }).on('line', (line) => {
+    out += `${line}\n`
     try {
       logs.push(JSON.parse(line))
     } catch {
@@ -36,6 +72,10 @@ export async function startNodeProcess(env: Record<string, string>, startTimeout
     }
     for (const w of waiters) w()
   })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  const gone = () => proc.exitCode !== null || proc.signalCode !== null
 
   function waitForLog(match: (line: Record<string, any>) => boolean, ms = 10_000, what = 'a log line') {
     const found = logs.find(match)
@@ -46,7 +86,9 @@ export async function startNodeProcess(env: Record<string, string>, startTimeout
         const line = logs.find(match)
         if (line) resolve(line)
       }
-      proc.once('exit', (code) => reject(new Error(`node exited (${code}) while waiting for ${what}; stderr: ${err.slice(-2000)}`)))
+      void exited.then(({ code, signal }) =>
+        reject(new Error(`node exited (${code ?? signal}) while waiting for ${what}; output:\n${out.slice(-3000)}`)),
+      )
     })
     waiters.add(check)
     return within(seen, ms, what).finally(() => waiters.delete(check))
@@ -62,17 +104,22 @@ export async function startNodeProcess(env: Record<string, string>, startTimeout
     port,
     url: `http://127.0.0.1:${port}`,
     logs,
+    exited,
     stderr: () => err,
+    output: () => out,
     waitForLog,
     async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode
-      const exited = once(proc, 'exit')
+      if (gone()) return proc.exitCode
       proc.kill('SIGTERM')
-      const [code] = (await within(exited, 15_000, 'the node to exit after SIGTERM').catch(() => {
+      const { code } = await within(exited, 15_000, 'the node to exit after SIGTERM').catch(() => {
         proc.kill('SIGKILL')
-        return [null]
-      })) as [number | null]
+        return { code: null }
+      })
       return code
+    },
+    async kill() {
+      if (!gone()) proc.kill('SIGKILL')
+      await within(exited, 10_000, 'the killed node to exit')
     },
   }
 }

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream'
 import { createApp, type App, type AppDeps } from '../../src/app.js'
 import { openBus } from '../../src/bus/open.js'
 import { loadConfig, type Config } from '../../src/config.js'
+import { openLimiterStore } from '../../src/limits/open.js'
 import { createLogger } from '../../src/log.js'
 import { openStore } from '../../src/store/open.js'
 import { dropSchema, newSchemaName, pgUrlFor, TEST_SCHEMA_PREFIX } from './services.js'
@@ -72,7 +73,10 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
   })
   const log = createLogger(config.logLevel, sink)
   const store = await openStore(config.databaseUrl, { onError: (err) => log.error({ err }, 'database connection error') })
-  const app = createApp({ ...options.deps, config, store, log, bus: options.deps?.bus ?? (await openBus(config, log)) })
+  const bus = options.deps?.bus ?? (await openBus(config, log))
+  // With REDIS_URL the rate-limit counters are in Redis too (shared with other nodes), as in main.ts.
+  const limiter = options.deps?.limiterBackend ? null : await openLimiterStore(config, log)
+  const app = createApp({ ...options.deps, config, store, log, bus, limiterBackend: options.deps?.limiterBackend ?? limiter!.backend })
   const { ensureAdmin } = await import('../../src/bootstrap-admin.js')
   await ensureAdmin({ store, sessions: app.sessions, log }, config.adminPassword)
   const { port } = await app.listen()
@@ -88,6 +92,7 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     logs,
     async close() {
       await app.shutdown()
+      await limiter?.close()
       if (!options.dir) rmSync(dir, { recursive: true, force: true })
       if (schema && !options.dir) await dropSchema(schema)
     },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createConnection } from 'node:net'
+import { Redis } from 'ioredis'
 import pg from 'pg'
 
 /** The PostgreSQL server the service tests use (trust auth), without a schema. */
@@ -79,5 +80,35 @@ export async function requireRedis(): Promise<void> {
       `Redis is not reachable on ${host}:${port} (${reply.trim()}): start it with \`redis-server --daemonize yes\` ` +
         '(or `docker run -d -p 6379:6379 redis:7`), or point CHATGATE_TEST_REDIS_URL at a server',
     )
+  }
+}
+
+/** Keys under a test's Redis prefix right now (never a pattern that could match another prefix's). */
+export async function redisKeysUnder(prefix: string): Promise<string[]> {
+  if (!/^cgt:[0-9a-f]{8}:$/.test(prefix)) throw new Error(`not a test prefix: ${prefix}`)
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    const found: string[] = []
+    let cursor = '0'
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      found.push(...batch)
+      cursor = next
+    } while (cursor !== '0')
+    return found
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/** Deletes every key under a test's Redis prefix (rate-limit counters); the server is never flushed. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const keys = await redisKeysUnder(prefix)
+  if (keys.length === 0) return
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.unlink(...keys)
+  } finally {
+    redis.disconnect()
   }
 }

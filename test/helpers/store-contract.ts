@@ -464,6 +464,30 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     )
   })
 
+  nodes('should name the live nodes holding a user\'s connections, each once, sorted', async () => {
+    const { store } = ctx
+    const { u, v, su, sv } = await twoUsersWithSessions(store)
+    await store.heartbeatNode('node-b', T, T + 100)
+    await store.heartbeatNode('node-a', T, T + 100)
+    await store.heartbeatNode('stale', T, T)
+    await store.heartbeatNode('other', T, T + 100)
+    await store.applyConnectionChanges(
+      [
+        conn({ sessionId: su.id, userId: u.id, nodeId: 'node-b' }),
+        conn({ sessionId: su.id, userId: u.id, nodeId: 'node-b' }),
+        conn({ sessionId: su.id, userId: u.id, nodeId: 'node-a' }),
+        conn({ sessionId: su.id, userId: u.id, nodeId: 'stale' }),
+        conn({ sessionId: su.id, userId: u.id, nodeId: 'no-such-node' }),
+        conn({ sessionId: sv.id, userId: v.id, nodeId: 'other' }),
+      ],
+      [],
+    )
+    assert.equal(await store.listUserNodes(u.id, T + 50), ['node-a', 'node-b'], 'neither a stale nor an unknown node, nor another user\'s')
+    assert.equal(await store.listUserNodes(u.id, T), ['node-a', 'node-b', 'stale'])
+    assert.equal(await store.listUserNodes(v.id, T + 50), ['other'])
+    assert.equal(await store.listUserNodes('00000000-0000-4000-8000-000000000000', 0), [])
+  })
+
   nodes('should move a heartbeat forward and keep the start time', async () => {
     const { store } = ctx
     const { u, su } = await twoUsersWithSessions(store)

@@ -1,9 +1,9 @@
 /** Polls `predicate` (every 5 ms) until it is truthy; rejects with `label` after `ms`. */
-export async function waitFor<T>(predicate: () => T | Promise<T>, ms = 2_000, label = 'condition'): Promise<T> {
+export async function waitFor<T>(predicate: () => T | Promise<T>, ms = 2_000, label = 'condition'): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms
   for (;;) {
     const value = await predicate()
-    if (value) return value
+    if (value) return value as NonNullable<T>
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`)
     await new Promise((r) => setTimeout(r, 5))
   }

@@ -6,9 +6,9 @@ import type { BusEvent } from '../../src/bus/types.js'
 import { authHeaders, login, registerUser, request } from '../helpers/http.js'
 import { captureLogs } from '../helpers/logs.js'
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
-import { dropSchema, newSchemaName, pgUrlFor, requirePostgres, requireRedis, TEST_REDIS_URL } from '../helpers/services.js'
+import { deleteRedisKeys, dropSchema, newSchemaName, pgUrlFor, requirePostgres, requireRedis, TEST_REDIS_URL } from '../helpers/services.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 await requirePostgres()
 await requireRedis()
@@ -20,17 +20,19 @@ let node: NodeProcess | undefined
 let proxy: TcpProxy | undefined
 let watcher: RedisBus | undefined
 let schema: string | undefined
+let prefix: string | undefined
 
 test.after.each(async () => {
   if (node) assert.is(await node.stop(), 0, 'the node exits 0 on SIGTERM')
   await proxy?.stop()
   await watcher?.close()
   if (schema) await dropSchema(schema)
-  node = proxy = watcher = schema = undefined
+  if (prefix) await deleteRedisKeys(prefix)
+  node = proxy = watcher = schema = prefix = undefined
 })
 
 test('node › should keep serving while Redis is away, and its events reach other nodes again after', async () => {
-  const prefix = `cgt:${randomUUID().slice(0, 8)}:`
+  prefix = `cgt:${randomUUID().slice(0, 8)}:`
   const target = new URL(TEST_REDIS_URL)
   proxy = await startTcpProxy(target.hostname, Number(target.port || 6379))
   schema = newSchemaName()
@@ -44,7 +46,7 @@ test('node › should keep serving while Redis is away, and its events reach oth
     CHATGATE_SERVICE_TOKEN: SERVICE_TOKEN,
   })
   // Another "node": a bus on the same prefix, straight to Redis.
-  watcher = await RedisBus.open({ url: TEST_REDIS_URL, prefix, log: captureLogs().log })
+  watcher = await RedisBus.open({ url: TEST_REDIS_URL, prefix: prefix, log: captureLogs().log })
   const seen: BusEvent[] = []
   watcher.subscribe((e) => seen.push(e))
   const pushedTo = (marker: string) => seen.some((e) => e.type === 'user_event' && (e.data as { marker?: string }).marker === marker)

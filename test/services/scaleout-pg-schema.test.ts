@@ -6,7 +6,7 @@ import { createPostgresPool, parsePostgresUrl } from '../../src/store/postgres-p
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.js'
 import { newSession, newUser } from '../helpers/store-contract.js'
 import { dropSchema, newSchemaName, pgAdmin, pgUrlFor, requirePostgres, withPgClient } from '../helpers/services.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 await requirePostgres()
 

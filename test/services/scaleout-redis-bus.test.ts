@@ -9,7 +9,7 @@ import type { BusEvent } from '../../src/bus/types.js'
 import { captureLogs } from '../helpers/logs.js'
 import { requireRedis, TEST_REDIS_URL } from '../helpers/services.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 await requireRedis()
 
@@ -86,8 +86,10 @@ delivery('should carry a pushed user_event with any JSON data unchanged', async 
   const b = await node(prefix)
   const event: BusEvent = {
     type: 'user_event',
-    userId: randomUUID(),
     id: randomUUID(),
+    nodeId: 'node-a',
+    userId: randomUUID(),
+    answerFrom: ['node-b'],
     data: { text: 'héllo ✓ \u2028', n: [1, 2.5, -3], nested: { ok: true, none: null } },
   }
   await a.bus.publish(event)

@@ -19,7 +19,7 @@ ${commonHelp}
   options: listOptions,
   args: [],
   async run({ ctx, io, values, json }) {
-    const page = await listLiveDevices(ctx.store, readListOptions(values), ctx.now())
+    const page = await listLiveDevices(ctx.store, readListOptions(values), ctx.now(), ctx.config.nodeHeartbeatMs)
     const rows = page.rows.map(toDeviceView)
     const next = encodeCursor(page.next)
     if (json) {

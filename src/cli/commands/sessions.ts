@@ -24,7 +24,7 @@ ${commonHelp}
   args: [],
   async run({ ctx, io, values, json }) {
     const now = ctx.now()
-    const page = await listSessions(ctx.store, { ...readListOptions(values), activeOnly: values.all !== true }, now)
+    const page = await listSessions(ctx.store, { ...readListOptions(values), activeOnly: values.all !== true }, now, ctx.config.nodeHeartbeatMs)
     const rows = page.rows.map((r) => toAdminSessionView(r.session, r.connections, now))
     const next = encodeCursor(page.next)
     if (json) {

@@ -44,7 +44,7 @@ const actorOf = (caller: AdminCaller) =>
     : { actor: 'admin', actor_user_id: caller.auth.user.id, actor_session_id: caller.auth.session.id }
 
 /** Operators' routes (`/admin/*`): a backoffice session of an admin or the service token. */
-export function adminRoutes({ store, sessions, guards, log, now }: RouteDeps): Route[] {
+export function adminRoutes({ config, store, sessions, guards, log, now }: RouteDeps): Route[] {
   /** The audit line of one admin call: reads at debug (a polling backend must not flood the log), changes at info. */
   function audit(ctx: HttpContext, caller: AdminCaller, action: string, details: Record<string, unknown> = {}, change = true) {
     const line = { event: 'admin_action', action, ...actorOf(caller), ip: ctx.client.ip, ...details }
@@ -71,7 +71,7 @@ export function adminRoutes({ store, sessions, guards, log, now }: RouteDeps): R
       dialect: 'nullptr',
       async handle(ctx) {
         audit(ctx, await guards.requireAdmin(ctx), 'list_devices', {}, false)
-        const page = await listLiveDevices(store, readListQuery(ctx.query), now())
+        const page = await listLiveDevices(store, readListQuery(ctx.query), now(), config.nodeHeartbeatMs)
         return { result: { devices: page.rows.map(toDeviceView), next_cursor: encodeCursor(page.next) } }
       },
     },
@@ -82,7 +82,7 @@ export function adminRoutes({ store, sessions, guards, log, now }: RouteDeps): R
       async handle(ctx) {
         audit(ctx, await guards.requireAdmin(ctx), 'list_sessions', {}, false)
         const at = now()
-        const page = await listSessions(store, { ...readListQuery(ctx.query), activeOnly: readActiveOnly(ctx.query) }, at)
+        const page = await listSessions(store, { ...readListQuery(ctx.query), activeOnly: readActiveOnly(ctx.query) }, at, config.nodeHeartbeatMs)
         return {
           result: {
             sessions: page.rows.map((r) => toAdminSessionView(r.session, r.connections, at)),

@@ -22,7 +22,7 @@ const loginErrors: Record<LoginFailure, ErrorCode> = {
 }
 
 /** nullptr dialect: log in, see and revoke one's own sessions. */
-export function nullptrSessionRoutes({ store, sessions, guards, limits, log, now }: RouteDeps): Route[] {
+export function nullptrSessionRoutes({ config, store, sessions, guards, limits, log, now }: RouteDeps): Route[] {
   return [
     {
       method: 'POST',
@@ -55,7 +55,7 @@ export function nullptrSessionRoutes({ store, sessions, guards, limits, log, now
       dialect: 'nullptr',
       async handle(ctx) {
         const auth = await guards.requireSession(ctx)
-        const devices = await listUserDevices(store, auth.user.id, now())
+        const devices = await listUserDevices(store, auth.user.id, now(), config.nodeHeartbeatMs)
         const current = devices.find((d) => d.session_id === auth.session.id)
         return { result: { session: current, devices } }
       },
