@@ -1,6 +1,16 @@
 // Runs in a piscina worker thread so bcrypt never blocks the event loop. Plain JS on purpose:
 // the worker needs no TypeScript loader. Input lengths were checked by the caller (≤ 72 bytes).
 import bcrypt from 'bcryptjs'
+import { setPriority } from 'node:os'
+
+// Lower this thread's scheduling priority (Linux: per thread). When logins and live sockets share a
+// core, the event loop then wins the CPU: a login burst costs login latency, not /healthz or
+// frame latency. Measured in bench/RESULTS.md (scenario 3). Raising niceness needs no privilege.
+try {
+  setPriority(10)
+} catch {
+  // A platform that refuses it keeps the default priority.
+}
 
 /** @param {{ op: 'hash', password: string, cost: number } | { op: 'compare', password: string, hash: string }} task */
 export default async function run(task) {

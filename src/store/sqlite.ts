@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { paginate } from './paginate.js'
 import { connectionFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
+import { SqliteCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js'
 import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
 import {
   ConflictError,
@@ -32,7 +33,9 @@ export function openSqliteStore(path: string): SqliteStore {
   db.pragma('busy_timeout = 5000')
   db.pragma('foreign_keys = ON')
   migrate(db)
-  return new SqliteStore(db)
+  if (path === ':memory:') return new SqliteStore(db)
+  db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
+  return new SqliteStore(db, new SqliteCheckpointer(path))
 }
 
 /** Brings the file to SCHEMA_VERSION: the whole schema on a new file, then each migration in order. */
@@ -65,7 +68,11 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const
   private readonly s
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** Runs WAL checkpoints on a worker thread (absent for :memory:). */
+    private readonly checkpointer?: SqliteCheckpointer,
+  ) {
     const p = (sql: string) => db.prepare(sql)
     this.s = {
       insertUser: p(`INSERT INTO users (id, username, email, password_hash, role, disabled, first_name, last_name, created_at, updated_at)
@@ -291,6 +298,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop()
     if (this.db.open) this.db.close()
   }
 }
