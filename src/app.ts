@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): App {
   const now = deps.now ?? Date.now
   const bus = deps.bus ?? new LocalBus()
   const hasher =
-    deps.hasher ?? createPasswordHasher({ cost: config.bcryptCost, threads: config.hashWorkers, maxQueue: config.hashQueueMax })
+    deps.hasher ?? createPasswordHasher({ cost: config.bcryptCost, threads: config.hashWorkers, maxQueue: config.hashQueueMax, nice: config.hashThreadNice })
   const metrics = deps.metrics ?? createMetrics()
   metrics.readLoginQueueFrom(() => hasher.queueDepth)
   const sessions = new SessionService({

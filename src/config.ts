@@ -21,6 +21,7 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HASH_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   HASH_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(1000),
+  HASH_THREAD_NICE: z.coerce.number().int().min(0).max(19).default(10),
   MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
   MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   WS_MAX_PAYLOAD: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
@@ -69,6 +70,8 @@ export type Config = {
   logLevel: string
   hashWorkers: number | undefined
   hashQueueMax: number
+  /** Niceness of the bcrypt threads (Linux, per thread): above 0 the event loop wins a shared core. */
+  hashThreadNice: number
   maxConnectionsPerUser: number
   maxConnectionsPerIp: number
   wsMaxPayload: number
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     hashWorkers: e.HASH_WORKERS,
     hashQueueMax: e.HASH_QUEUE_MAX,
+    hashThreadNice: e.HASH_THREAD_NICE,
     maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     wsMaxPayload: e.WS_MAX_PAYLOAD,

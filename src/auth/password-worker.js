@@ -2,14 +2,17 @@
 // the worker needs no TypeScript loader. Input lengths were checked by the caller (≤ 72 bytes).
 import bcrypt from 'bcryptjs'
 import { setPriority } from 'node:os'
+import { workerData } from 'node:worker_threads'
 
-// Lower this thread's scheduling priority (Linux: per thread). When logins and live sockets share a
-// core, the event loop then wins the CPU: a login burst costs login latency, not /healthz or
-// frame latency. Measured in bench/RESULTS.md (scenario 3). Raising niceness needs no privilege.
-try {
-  setPriority(10)
-} catch {
-  // A platform that refuses it keeps the default priority.
+// Lower this thread's scheduling priority (HASH_THREAD_NICE; Linux: per thread). When logins and live
+// sockets share a core, the event loop then wins the CPU: a login burst costs login latency, not
+// /healthz or frame latency. Raising niceness needs no privilege.
+if (workerData && workerData.nice > 0) {
+  try {
+    setPriority(workerData.nice)
+  } catch {
+    // A platform that refuses it keeps the default priority.
+  }
 }
 
 /** @param {{ op: 'hash', password: string, cost: number } | { op: 'compare', password: string, hash: string }} task */

@@ -24,12 +24,14 @@ export interface PasswordHasherOptions {
   threads?: number
   /** Tasks allowed to wait; beyond it calls fail fast with 503 OVERLOADED. */
   maxQueue: number
+  /** Niceness of the worker threads (0 = the process's own priority). */
+  nice?: number
 }
 
 /** Creates the bcrypt worker pool sized to the cores. */
 export function createPasswordHasher(options: PasswordHasherOptions): PasswordHasher {
   const threads = options.threads ?? availableParallelism()
-  const pool = new Piscina({ filename: workerFile, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 })
+  const pool = new Piscina({ filename: workerFile, workerData: { nice: options.nice ?? 0 }, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 })
   let dummyHash: Promise<string> | undefined
   const submit = <T>(task: object): Promise<T> => {
     if (pool.queueSize >= options.maxQueue) {
