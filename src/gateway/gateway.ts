@@ -78,6 +78,16 @@ function destroyOnError(this: Duplex): void {
   this.destroy()
 }
 
+/**
+ * node:net caches getpeername's answer on the socket (`_peername`, an object with the address
+ * strings, ~90 bytes) once `remoteAddress` was read, for the socket's life. The connection keeps
+ * the IP it needs; a later read just asks the kernel again.
+ */
+function forgetPeername(socket: Duplex): void {
+  const s = socket as Duplex & { _peername?: unknown }
+  if (s._peername !== undefined) s._peername = undefined
+}
+
 /** Builds the gateway; wire `handleUpgrade` to the HTTP server and call `start()` before listening. */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, store, sessions, bus, log, now } = deps
@@ -221,7 +231,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         id: createId(),
         sessionId: session.id,
         userId: user.id,
-        ip: adm.client.ip,
+        ip: registry.shareIp(adm.client.ip),
         userAgent: adm.client.userAgent,
         connectedAt: now(),
         expiresAt: session.expiresAt,
@@ -308,6 +318,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     } finally {
       socket.uncork()
     }
+    forgetPeername(socket)
   }
 
   async function drain(): Promise<void> {

@@ -16,7 +16,8 @@ export class Registry {
   private readonly byId = new Map<string, LiveConnection>()
   private readonly bySession = new Map<string, Slot>()
   private readonly byUser = new Map<string, Slot>()
-  private readonly perIp = new Map<string, number>()
+  /** Per IP: the count and the one string of that address every connection from it shares. */
+  private readonly perIp = new Map<string, { ip: string; n: number }>()
 
   constructor(
     private readonly nodeId: string,
@@ -28,7 +29,9 @@ export class Registry {
     this.byId.set(conn.id, conn)
     addTo(this.bySession, conn.sessionId, conn)
     addTo(this.byUser, conn.userId, conn)
-    this.perIp.set(conn.ip, (this.perIp.get(conn.ip) ?? 0) + 1)
+    const ip = this.perIp.get(conn.ip)
+    if (ip) ip.n++
+    else this.perIp.set(conn.ip, { ip: conn.ip, n: 1 })
     this.rows.recordOpened(this.rowOf(conn))
   }
 
@@ -38,9 +41,8 @@ export class Registry {
     this.byId.delete(conn.id)
     removeFrom(this.bySession, conn.sessionId, conn)
     removeFrom(this.byUser, conn.userId, conn)
-    const n = (this.perIp.get(conn.ip) ?? 1) - 1
-    if (n > 0) this.perIp.set(conn.ip, n)
-    else this.perIp.delete(conn.ip)
+    const ip = this.perIp.get(conn.ip)
+    if (ip && --ip.n <= 0) this.perIp.delete(conn.ip)
     this.rows.recordClosed(conn.id)
     return true
   }
@@ -68,7 +70,15 @@ export class Registry {
   }
 
   countForIp(ip: string): number {
-    return this.perIp.get(ip) ?? 0
+    return this.perIp.get(ip)?.n ?? 0
+  }
+
+  /**
+   * The registry's string for this address when a live connection already has it (else `ip`):
+   * thousands of sockets behind one NAT or proxy then hold one string, not one each.
+   */
+  shareIp(ip: string): string {
+    return this.perIp.get(ip)?.ip ?? ip
   }
 
   hasUser(userId: string): boolean {
