@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws'
+import { WebSocket } from 'ws'
 import { ABNORMAL_CLOSURE, CloseCode, type CloseName, type TerminalCloseName } from './close-codes.js'
 import { revokedFrame } from './frames.js'
 
@@ -7,7 +7,6 @@ export interface ConnectionInfo {
   id: string
   sessionId: string
   userId: string
-  username: string
   ip: string
   userAgent: string
   connectedAt: number
@@ -28,6 +27,15 @@ export interface ConnectionLimits {
 export const MESSAGE_WINDOW_MS = 10_000
 
 /**
+ * The gateway's WebSocket class (ws's `WebSocket` server option): ws plus one slot, the
+ * connection it carries. The gateway's listeners are one function per event for all sockets
+ * (`this` is the socket), instead of closures per socket.
+ */
+export class GatewaySocket extends WebSocket {
+  conn: LiveConnection | null = null
+}
+
+/**
  * One accepted WebSocket: its identity, its send and close rules. Once the server decides to close
  * it, nothing more is sent (the `revoked` frame is always the last frame before a 45xx close).
  * `onEnd` runs exactly once, when the server starts closing it or the peer closes it.
@@ -36,7 +44,6 @@ export class LiveConnection implements ConnectionInfo {
   readonly id: string
   readonly sessionId: string
   readonly userId: string
-  readonly username: string
   readonly ip: string
   readonly userAgent: string
   readonly connectedAt: number
@@ -57,15 +64,16 @@ export class LiveConnection implements ConnectionInfo {
     this.id = info.id
     this.sessionId = info.sessionId
     this.userId = info.userId
-    this.username = info.username
     this.ip = info.ip
     this.userAgent = info.userAgent
     this.connectedAt = info.connectedAt
     this.expiresAt = info.expiresAt
-    ws.on('close', (code) => {
-      this.open = false
-      this.end(code, 'peer')
-    })
+  }
+
+  /** The socket's `close` event: the peer closed, or a close the server started completed. */
+  closed(code: number): void {
+    this.open = false
+    this.end(code, 'peer')
   }
 
   /** True until the server starts closing the socket or the peer closes it. */

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { hostname } from 'node:os'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { WebSocket, WebSocketServer, type ServerOptions } from 'ws'
+import { WebSocket, WebSocketServer, type RawData, type ServerOptions } from 'ws'
 import type { SessionService } from '../auth/sessions.js'
 import { createId } from '../auth/tokens.js'
 import type { Bus, BusEvent } from '../bus/types.js'
@@ -14,7 +14,7 @@ import type { Limits } from '../limits/limits.js'
 import type { EventDeliverer } from '../push.js'
 import type { Store } from '../store/types.js'
 import { CloseCode } from './close-codes.js'
-import { LiveConnection, type EndCause } from './connection.js'
+import { GatewaySocket, LiveConnection, type EndCause } from './connection.js'
 import { selectSubprotocol } from './credentials.js'
 import { withLocalCounts } from './device-list.js'
 import { DeviceNotifier } from './device-notifier.js'
@@ -78,6 +78,16 @@ function destroyOnError(this: Duplex): void {
   this.destroy()
 }
 
+/**
+ * node:net caches getpeername's answer on the socket (`_peername`, an object with the address
+ * strings, ~90 bytes) once `remoteAddress` was read, for the socket's life. The connection keeps
+ * the IP it needs; a later read just asks the kernel again.
+ */
+function forgetPeername(socket: Duplex): void {
+  const s = socket as Duplex & { _peername?: unknown }
+  if (s._peername !== undefined) s._peername = undefined
+}
+
 /** Builds the gateway; wire `handleUpgrade` to the HTTP server and call `start()` before listening. */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, store, sessions, bus, log, now } = deps
@@ -87,15 +97,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const registry = new Registry(nodeId, rows)
   const options = {
     noServer: true,
-    clientTracking: true,
+    // The registry tracks the live sockets; ws's own tracking would add a Set entry and a close
+    // closure per socket.
+    clientTracking: false,
+    WebSocket: GatewaySocket,
     perMessageDeflate: false,
     maxPayload: config.wsMaxPayload,
     maxFragments: MAX_FRAGMENTS,
     skipUTF8Validation: false,
     closeTimeout: CLOSE_HANDSHAKE_MS,
     handleProtocols: selectSubprotocol,
-  } satisfies ServerOptions & { closeTimeout: number }
-  const wss = new WebSocketServer(options)
+  } satisfies ServerOptions<typeof GatewaySocket> & { closeTimeout: number }
+  const wss = new WebSocketServer<typeof GatewaySocket>(options)
   const limits = { maxBufferedBytes: config.wsMaxBufferedBytes, messagesPer10s: config.wsMessagesPer10s }
   let draining = false
 
@@ -186,8 +199,30 @@ export function createGateway(deps: GatewayDeps): Gateway {
     notifier.changed(conn.userId, conn.id, 'local')
   }
 
+  // One listener per event for every socket (`this` is the socket): no closures per connection.
+  function onSocketClose(this: WebSocket, code: number): void {
+    ;(this as GatewaySocket).conn?.closed(code)
+  }
+  function onSocketError(this: WebSocket, err: Error): void {
+    log.debug({ err, event: 'ws_error', connection_id: (this as GatewaySocket).conn?.id }, 'websocket error')
+  }
+  function onSocketPong(this: WebSocket): void {
+    const conn = (this as GatewaySocket).conn
+    if (conn) conn.missedPings = 0
+  }
+  function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const conn = (this as GatewaySocket).conn
+    if (!conn) return
+    try {
+      handleClientMessage(conn, data, isBinary, now())
+    } catch (err) {
+      log.error({ err, event: 'ws_message_failed', connection_id: conn.id }, 'could not handle a message')
+      conn.close('INTERNAL_ERROR')
+    }
+  }
+
   /** Registers an upgraded socket, replaces the pair's older sockets, and sends the welcome. */
-  function accept(ws: WebSocket, adm: Admission): void {
+  function accept(ws: GatewaySocket, adm: Admission): void {
     const { session, user } = adm.auth
     if (config.duplicatePolicy === 'replace') for (const old of registry.ofSession(session.id)) old.revoke('SESSION_REPLACED')
     const conn = new LiveConnection(
@@ -196,8 +231,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         id: createId(),
         sessionId: session.id,
         userId: user.id,
-        username: user.username,
-        ip: adm.client.ip,
+        ip: registry.shareIp(adm.client.ip),
         userAgent: adm.client.userAgent,
         connectedAt: now(),
         expiresAt: session.expiresAt,
@@ -205,16 +239,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
       limits,
       onEnd,
     )
-    ws.on('error', (err) => log.debug({ err, event: 'ws_error', connection_id: conn.id }, 'websocket error'))
-    ws.on('pong', () => (conn.missedPings = 0))
-    ws.on('message', (data, isBinary) => {
-      try {
-        handleClientMessage(conn, data, isBinary, now())
-      } catch (err) {
-        log.error({ err, event: 'ws_message_failed', connection_id: conn.id }, 'could not handle a message')
-        conn.close('INTERNAL_ERROR')
-      }
-    })
+    ws.conn = conn
+    ws.on('close', onSocketClose)
+    ws.on('error', onSocketError)
+    ws.on('pong', onSocketPong)
+    ws.on('message', onSocketMessage)
     registry.add(conn)
     observer.handshake('ok')
     observer.connectionOpened()
@@ -274,20 +303,30 @@ export function createGateway(deps: GatewayDeps): Gateway {
       return
     }
     socket.off('error', destroyOnError)
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      try {
-        accept(ws, adm)
-      } catch (err) {
-        log.error({ err, event: 'ws_accept_failed' }, 'could not set up an accepted websocket')
-        ws.close(CloseCode.INTERNAL_ERROR, 'INTERNAL_ERROR')
-      }
-    })
+    // ws writes the 101 response and the welcome frame separately (handleUpgrade runs accept
+    // synchronously): corked, both leave in one write.
+    socket.cork()
+    try {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        try {
+          accept(ws, adm)
+        } catch (err) {
+          log.error({ err, event: 'ws_accept_failed' }, 'could not set up an accepted websocket')
+          ws.close(CloseCode.INTERNAL_ERROR, 'INTERNAL_ERROR')
+        }
+      })
+    } finally {
+      socket.uncork()
+    }
+    forgetPeername(socket)
   }
 
   async function drain(): Promise<void> {
     draining = true
-    const sockets = [...wss.clients]
-    for (const conn of [...registry.values()]) conn.close('GOING_AWAY')
+    // Sockets the server was already closing (revoked, replaced) finish on ws's close timeout.
+    const conns = [...registry.values()]
+    const sockets = conns.map((conn) => conn.ws)
+    for (const conn of conns) conn.close('GOING_AWAY')
     const allClosed = Promise.all(
       sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? undefined : new Promise((r) => ws.once('close', r)))),
     )
@@ -295,7 +334,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const timedOut = new Promise((r) => (timer = setTimeout(r, config.shutdownGraceMs)))
     await Promise.race([allClosed, timedOut])
     clearTimeout(timer)
-    for (const ws of wss.clients) ws.terminate()
+    for (const ws of sockets) ws.terminate()
   }
 
   let closing: Promise<void> | undefined

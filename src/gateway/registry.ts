@@ -2,14 +2,22 @@ import type { LiveConnection } from './connection.js'
 import type { ConnectionRowWriter } from './row-writer.js'
 
 /**
+ * An index entry: the one connection of a key directly, a Set only from the second. Most sessions
+ * and users hold a single socket, and a Set with its backing table costs ~230 bytes each (a
+ * third of the gateway's own heap per idle connection before this).
+ */
+type Slot = LiveConnection | Set<LiveConnection>
+
+/**
  * The live connections of this node, in memory: by connection id, by session, by user, counted by
  * IP. Every add/remove is mirrored to the connections table through the write-behind writer.
  */
 export class Registry {
   private readonly byId = new Map<string, LiveConnection>()
-  private readonly bySession = new Map<string, Set<LiveConnection>>()
-  private readonly byUser = new Map<string, Set<LiveConnection>>()
-  private readonly perIp = new Map<string, number>()
+  private readonly bySession = new Map<string, Slot>()
+  private readonly byUser = new Map<string, Slot>()
+  /** Per IP: the count and the one string of that address every connection from it shares. */
+  private readonly perIp = new Map<string, { ip: string; n: number }>()
 
   constructor(
     private readonly nodeId: string,
@@ -21,7 +29,9 @@ export class Registry {
     this.byId.set(conn.id, conn)
     addTo(this.bySession, conn.sessionId, conn)
     addTo(this.byUser, conn.userId, conn)
-    this.perIp.set(conn.ip, (this.perIp.get(conn.ip) ?? 0) + 1)
+    const ip = this.perIp.get(conn.ip)
+    if (ip) ip.n++
+    else this.perIp.set(conn.ip, { ip: conn.ip, n: 1 })
     this.rows.recordOpened(this.rowOf(conn))
   }
 
@@ -31,9 +41,8 @@ export class Registry {
     this.byId.delete(conn.id)
     removeFrom(this.bySession, conn.sessionId, conn)
     removeFrom(this.byUser, conn.userId, conn)
-    const n = (this.perIp.get(conn.ip) ?? 1) - 1
-    if (n > 0) this.perIp.set(conn.ip, n)
-    else this.perIp.delete(conn.ip)
+    const ip = this.perIp.get(conn.ip)
+    if (ip && --ip.n <= 0) this.perIp.delete(conn.ip)
     this.rows.recordClosed(conn.id)
     return true
   }
@@ -44,26 +53,32 @@ export class Registry {
 
   /** Live connections of a session (a copy: callers may close them while iterating). */
   ofSession(sessionId: string): LiveConnection[] {
-    const set = this.bySession.get(sessionId)
-    return set ? [...set] : []
+    return slotList(this.bySession.get(sessionId))
   }
 
   /** Live connections of a user (a copy). */
   ofUser(userId: string): LiveConnection[] {
-    const set = this.byUser.get(userId)
-    return set ? [...set] : []
+    return slotList(this.byUser.get(userId))
   }
 
   countForSession(sessionId: string): number {
-    return this.bySession.get(sessionId)?.size ?? 0
+    return slotSize(this.bySession.get(sessionId))
   }
 
   countForUser(userId: string): number {
-    return this.byUser.get(userId)?.size ?? 0
+    return slotSize(this.byUser.get(userId))
   }
 
   countForIp(ip: string): number {
-    return this.perIp.get(ip) ?? 0
+    return this.perIp.get(ip)?.n ?? 0
+  }
+
+  /**
+   * The registry's string for this address when a live connection already has it (else `ip`):
+   * thousands of sockets behind one NAT or proxy then hold one string, not one each.
+   */
+  shareIp(ip: string): string {
+    return this.perIp.get(ip)?.ip ?? ip
   }
 
   hasUser(userId: string): boolean {
@@ -101,15 +116,32 @@ export class Registry {
   }
 }
 
-function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
-  const set = index.get(key)
-  if (set) set.add(value)
-  else index.set(key, new Set([value]))
+function addTo(index: Map<string, Slot>, key: string, conn: LiveConnection): void {
+  const slot = index.get(key)
+  if (slot === undefined) index.set(key, conn)
+  else if (slot instanceof Set) slot.add(conn)
+  else if (slot !== conn) index.set(key, new Set([slot, conn]))
 }
 
-function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
-  const set = index.get(key)
-  if (!set) return
-  set.delete(value)
-  if (set.size === 0) index.delete(key)
+function removeFrom(index: Map<string, Slot>, key: string, conn: LiveConnection): void {
+  const slot = index.get(key)
+  if (slot === undefined) return
+  if (!(slot instanceof Set)) {
+    if (slot === conn) index.delete(key)
+    return
+  }
+  slot.delete(conn)
+  // Back to a single entry (or none): the Set goes, so a key's cost does not stay at its peak.
+  if (slot.size === 1) index.set(key, slot.values().next().value!)
+  else if (slot.size === 0) index.delete(key)
+}
+
+function slotList(slot: Slot | undefined): LiveConnection[] {
+  if (slot === undefined) return []
+  return slot instanceof Set ? [...slot] : [slot]
+}
+
+function slotSize(slot: Slot | undefined): number {
+  if (slot === undefined) return 0
+  return slot instanceof Set ? slot.size : 1
 }
