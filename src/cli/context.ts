@@ -5,7 +5,7 @@ import { createPasswordHasher, type PasswordHasher } from '../auth/passwords.js'
 import { SessionService } from '../auth/sessions.js'
 import { loadConfig, type Config } from '../config.js'
 import { createLogger } from '../log.js'
-import { openStore } from '../store/open.js'
+import { openStore, sqlitePathOf } from '../store/open.js'
 import type { Store } from '../store/types.js'
 import { CliError } from './errors.js'
 
@@ -37,11 +37,6 @@ function lazyHasher(make: () => PasswordHasher): PasswordHasher {
   }
 }
 
-/** The SQLite file DATABASE_URL names, or null for a server database (postgres://). */
-function sqlitePath(databaseUrl: string): string | null {
-  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return null
-  return databaseUrl.replace(/^sqlite:(\/\/)?/, '')
-}
 
 const osUser = () => {
   try {
@@ -58,7 +53,7 @@ const osUser = () => {
  */
 export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, work: (ctx: CliContext) => Promise<T>): Promise<T> {
   const config = loadConfig(env)
-  const path = sqlitePath(config.databaseUrl)
+  const path = sqlitePathOf(config.databaseUrl)
   if (path !== null && path !== ':memory:' && !create && !existsSync(path)) {
     throw new CliError(`no database at ${path}: set DATABASE_URL to the server's database (default ./data/chatgate.db)`)
   }

@@ -3,7 +3,8 @@ import type { AuthContext, SessionService } from '../auth/sessions.js'
 import type { Config } from '../config.js'
 import { listUserDevices, liveNodesSince } from '../devices.js'
 import { ApiError } from '../errors.js'
-import { findControlCharacterHeader } from '../http/header-check.js'
+import { refuseTokenInQuery } from '../http/credentials.js'
+import { refuseControlCharacterHeaders } from '../http/header-check.js'
 import type { ClientInfo } from '../http/router.js'
 import type { Limits } from '../limits/limits.js'
 import type { Store } from '../store/types.js'
@@ -53,14 +54,10 @@ export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, dep
   const q = url.indexOf('?')
   if ((q === -1 ? url : url.slice(0, q)) !== WS_PATH) throw new ApiError('NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}.`)
   checkUpgradeHeaders(req)
-  if (findControlCharacterHeader(req) !== null) throw new ApiError('BAD_REQUEST', 'A header value holds a control character.')
+  refuseControlCharacterHeaders(req)
   const rate = await deps.upgradeLimit.consume(client.ip)
   if (!rate.ok) throw new ApiError('RATE_LIMITED', 'Too many connection attempts from this address; retry later.', rate.retryAfterSec)
-  if (q !== -1) {
-    for (const key of new URLSearchParams(url.slice(q + 1)).keys()) {
-      if (key.toLowerCase() === 'token') throw new ApiError('BAD_REQUEST', 'Tokens are not accepted in the URL.')
-    }
-  }
+  if (q !== -1) refuseTokenInQuery(new URLSearchParams(url.slice(q + 1)))
   if (!isOriginAllowed(req, config.allowedOrigins)) throw new ApiError('ORIGIN_NOT_ALLOWED')
   const creds = readHandshakeCredentials(req)
   if (!creds) throw new ApiError('UNAUTHORIZED', 'Token and Username are required.')

@@ -24,3 +24,10 @@ export function readHeaderCredentials(req: IncomingMessage): Credentials | null 
   if (!PRINTABLE.test(token) || !PRINTABLE.test(username)) throw new ApiError('BAD_REQUEST', 'Malformed Token or Username header.')
   return { token, username }
 }
+
+/** Secrets never travel in URLs: a `token` query parameter (any case) is refused, never read. */
+export function refuseTokenInQuery(query: URLSearchParams): void {
+  for (const key of query.keys()) {
+    if (key.toLowerCase() === 'token') throw new ApiError('BAD_REQUEST', 'Tokens are not accepted in the URL.')
+  }
+}

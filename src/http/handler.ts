@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { ApiError } from '../errors.js'
 import { MAX_BODY_BYTES } from './body.js'
 import { clientInfo } from './client-info.js'
-import { findControlCharacterHeader } from './header-check.js'
+import { refuseTokenInQuery } from './credentials.js'
+import { refuseControlCharacterHeaders } from './header-check.js'
 import { dialectOf, resultBody, sendError, sendJson, type Dialect } from './respond.js'
 import type { Router } from './router.js'
 
@@ -34,11 +34,8 @@ export function createHttpHandler({ router, log, trustProxy }: HttpHandlerDeps) 
     const url = new URL(req.url ?? '/', 'http://localhost')
     let dialect: Dialect = dialectOf(url.pathname)
     try {
-      if (findControlCharacterHeader(req)) throw new ApiError('BAD_REQUEST', 'A header value holds a control character.')
-      // Secrets never travel in URLs: a token in the query string is refused, not read.
-      for (const key of url.searchParams.keys()) {
-        if (key.toLowerCase() === 'token') throw new ApiError('BAD_REQUEST', 'Tokens are not accepted in the URL.')
-      }
+      refuseControlCharacterHeaders(req)
+      refuseTokenInQuery(url.searchParams)
       const { route, params } = router.match(req.method ?? 'GET', url.pathname)
       dialect = route.dialect
       const reply = await route.handle({ req, params, query: url.searchParams, client: clientInfo(req, trustProxy) })

@@ -13,6 +13,11 @@ export interface OpenStoreOptions {
  * migrated at open) or an SQLite file path (optionally `sqlite:` prefixed).
  */
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (isPostgresUrl(databaseUrl)) return openPostgresStore(databaseUrl, { onError: options.onError })
-  return openSqliteStore(databaseUrl.replace(/^sqlite:(\/\/)?/, ''))
+  const path = sqlitePathOf(databaseUrl)
+  return path === null ? openPostgresStore(databaseUrl, { onError: options.onError }) : openSqliteStore(path)
+}
+
+/** The SQLite file DATABASE_URL names (an optional `sqlite:` prefix dropped), or null for postgres://. */
+export function sqlitePathOf(databaseUrl: string): string | null {
+  return isPostgresUrl(databaseUrl) ? null : databaseUrl.replace(/^sqlite:(\/\/)?/, '')
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { sqlitePathOf } from '../../src/store/open.js'
 
 /**
  * Runs one SQL statement straight against a chatgate database, bypassing chatgate, as an operator's
@@ -7,8 +8,9 @@ import pg from 'pg'
  * DATABASE_URL (an SQLite path, or a postgres:// URL with `?schema=`). Returns the rows changed.
  */
 export async function writeDirectly(databaseUrl: string, sql: string, params: unknown[] = []): Promise<number> {
-  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    const db = new Database(databaseUrl)
+  const path = sqlitePathOf(databaseUrl)
+  if (path !== null) {
+    const db = new Database(path)
     try {
       db.pragma('busy_timeout = 5000')
       return db.prepare(sql).run(...params).changes
