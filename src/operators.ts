@@ -1,4 +1,4 @@
-import { isValidUsername, normalizeUsername } from './auth/rules.js'
+import { toValidUsername } from './auth/rules.js'
 import { isSessionLive, type SessionService } from './auth/sessions.js'
 import { liveNodesSince } from './devices.js'
 import type { ConnectionListing, Page, PageCursor, SessionWithUsername, Store, UserRow } from './store/types.js'
@@ -86,9 +86,8 @@ async function withConnectionCounts(store: Store, sessions: SessionWithUsername[
 
 /** The account named `input` (lowercased first), or null when there is none or the name is not valid. */
 export async function findUser(store: Store, input: string): Promise<UserRow | null> {
-  const username = normalizeUsername(input)
-  if (username.length > 64 || !isValidUsername(username)) return null
-  return store.findUserByUsername(username)
+  const username = toValidUsername(input)
+  return username === null ? null : store.findUserByUsername(username)
 }
 
 /**

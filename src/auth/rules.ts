@@ -15,11 +15,20 @@ export function isValidUsername(username: string): boolean {
   return USERNAME.test(username)
 }
 
+/**
+ * The normalized username when `input` follows the rule, else null. Input over 64 characters is
+ * refused before any work, so a huge value costs nothing.
+ */
+export function toValidUsername(input: string): string | null {
+  if (input.length > 64) return null
+  const username = normalizeUsername(input)
+  return isValidUsername(username) ? username : null
+}
+
 /** Normalizes and validates a username, or throws INVALID_USERNAME. */
 export function parseUsername(input: string): string {
-  if (input.length > 64) throw new ApiError('INVALID_USERNAME')
-  const username = normalizeUsername(input)
-  if (!isValidUsername(username)) throw new ApiError('INVALID_USERNAME')
+  const username = toValidUsername(input)
+  if (username === null) throw new ApiError('INVALID_USERNAME')
   return username
 }
 

@@ -1,7 +1,7 @@
 import { ApiError } from '../errors.js'
 import { ConflictError, type RevokeReason, type SessionKind, type SessionRow, type Store, type UserRow } from '../store/types.js'
 import type { PasswordHasher } from './passwords.js'
-import { checkPasswordRule, isComparablePassword, isValidUsername, normalizeUsername } from './rules.js'
+import { checkPasswordRule, isComparablePassword, normalizeUsername, parseUsername } from './rules.js'
 import { createId, createToken, digestsEqual, hashToken, MAX_TOKEN_LENGTH } from './tokens.js'
 
 /** Where a login comes from; recorded on the session. */
@@ -202,8 +202,7 @@ export class SessionService {
     lastName?: string | null
     role?: UserRow['role']
   }): Promise<UserRow> {
-    const username = normalizeUsername(input.username)
-    if (!isValidUsername(username)) throw new ApiError('INVALID_USERNAME')
+    const username = parseUsername(input.username)
     checkPasswordRule(input.password)
     return {
       id: createId(),

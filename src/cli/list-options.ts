@@ -1,4 +1,4 @@
-import { isValidUsername, normalizeUsername } from '../auth/rules.js'
+import { toValidUsername } from '../auth/rules.js'
 import { parseLimit, type ListQuery } from '../operators.js'
 import { decodeCursor } from '../views.js'
 import { commonOptions } from './command.js'
@@ -27,8 +27,8 @@ export function readListOptions(values: Record<string, string | boolean | undefi
   if (cursor) query.cursor = cursor
   const user = str('user')
   if (user !== undefined) {
-    const username = normalizeUsername(user)
-    if (username.length > 64 || !isValidUsername(username)) throw new UsageError(`--user: "${user}" is not a valid username`)
+    const username = toValidUsername(user)
+    if (username === null) throw new UsageError(`--user: "${user}" is not a valid username`)
     query.username = username
   }
   return query

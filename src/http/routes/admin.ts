@@ -1,4 +1,4 @@
-import { isValidUsername, normalizeUsername } from '../../auth/rules.js'
+import { parseUsername } from '../../auth/rules.js'
 import { ApiError } from '../../errors.js'
 import { listLiveDevices, listSessions, parseLimit, revokeSessionAsAdmin, setUserDisabled, type ListQuery } from '../../operators.js'
 import { decodeCursor, encodeCursor, toAdminSessionView, toAdminUserView, toDeviceView } from '../../views.js'
@@ -23,9 +23,7 @@ function readListQuery(query: URLSearchParams): ListQuery {
   const out: ListQuery = { limit }
   if (cursor) out.cursor = cursor
   if (rawName !== null && rawName !== '') {
-    const username = normalizeUsername(rawName)
-    if (username.length > 64 || !isValidUsername(username)) throw new ApiError('INVALID_USERNAME')
-    out.username = username
+    out.username = parseUsername(rawName)
   }
   return out
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { isValidUsername, normalizeUsername } from '../../auth/rules.js'
+import { parseUsername } from '../../auth/rules.js'
 import { ApiError } from '../../errors.js'
 import { accountKey } from '../../limits/limits.js'
 import { parseWith, readJson } from '../body.js'
@@ -22,8 +22,7 @@ export function nullptrAccountRoutes({ config, store, sessions, guards, limits, 
       path: '/user/checkUsername',
       dialect: 'nullptr',
       async handle({ query }) {
-        const username = normalizeUsername(query.get('username') ?? '')
-        if (username.length > 64 || !isValidUsername(username)) throw new ApiError('INVALID_USERNAME')
+        const username = parseUsername(query.get('username') ?? '')
         return { result: { available: (await store.findUserByUsername(username)) === null } }
       },
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { normalizeUsername } from '../../auth/rules.js'
 import { ApiError } from '../../errors.js'
+import { findUser } from '../../operators.js'
 import type { EventDeliverer } from '../../push.js'
 import { parseWith, readJson } from '../body.js'
 import type { Route } from '../router.js'
@@ -23,7 +23,7 @@ export function pushRoutes({ store, guards, log }: RouteDeps, deliverer: EventDe
       async handle(ctx) {
         const caller = await guards.requireAdmin(ctx)
         const body = parseWith(PushBody, await readJson(ctx.req))
-        const user = await store.findUserByUsername(normalizeUsername(ctx.params.username ?? ''))
+        const user = await findUser(store, ctx.params.username ?? '')
         if (!user) throw new ApiError('NOT_FOUND', 'No such user.')
         const delivered = await deliverer.deliver(user.id, body.data)
         // The payload is the backend's business: never logged, only that a push happened.
