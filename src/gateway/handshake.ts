@@ -43,9 +43,9 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/
 
 /**
  * Every check of `GET /ws` that may wait on the store, in order: draining, path, a valid upgrade,
- * header values, the per-IP upgrade rate, Origin, credentials, the per-IP cap, the session, the
- * duplicate policy; then reads the device
- * list for the welcome. Throws ApiError for a refusal. `admitNow` must run right before the upgrade.
+ * header values, the per-IP upgrade rate, a token in the URL, Origin, credentials, the per-IP cap,
+ * the session, the duplicate policy; then reads the device list for the welcome. Throws ApiError
+ * for a refusal. `admitNow` must run right before the upgrade.
  */
 export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, deps: HandshakeDeps): Promise<Admission> {
   const { config, sessions, registry } = deps
