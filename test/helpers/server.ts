@@ -1,15 +1,12 @@
-import { createHash } from 'node:crypto'
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
-import { createApp, type App, type AppDeps } from '../../src/app.js'
-import { openBus } from '../../src/bus/open.js'
+import type { App } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import { openLimiterStore } from '../../src/limits/open.js'
 import { createLogger } from '../../src/log.js'
-import { openStore } from '../../src/store/open.js'
+import { startNode, type NodeOverrides } from '../../src/node.js'
 import { dropSchema, newSchemaName, pgUrlFor, TEST_SCHEMA_PREFIX } from './services.js'
 import { testStoreKind } from './store-kind.js'
 
@@ -36,7 +33,7 @@ export interface TestServer {
 /** Where the server lives (`dir`: reuse a folder, kept on close) and deps to swap in (a spy hasher, a fake clock). */
 export interface StartOptions {
   dir?: string
-  deps?: Partial<Omit<AppDeps, 'config' | 'store' | 'log'>>
+  deps?: NodeOverrides
 }
 
 /**
@@ -72,14 +69,9 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     },
   })
   const log = createLogger(config.logLevel, sink)
-  const store = await openStore(config.databaseUrl, { onError: (err) => log.error({ err }, 'database connection error') })
-  const bus = options.deps?.bus ?? (await openBus(config, log))
-  // With REDIS_URL the rate-limit counters are in Redis too (shared with other nodes), as in main.ts.
-  const limiter = options.deps?.limiterBackend ? null : await openLimiterStore(config, log)
-  const app = createApp({ ...options.deps, config, store, log, bus, limiterBackend: options.deps?.limiterBackend ?? limiter!.backend })
-  const { ensureAdmin } = await import('../../src/bootstrap-admin.js')
-  await ensureAdmin({ store, sessions: app.sessions, log }, config.adminPassword)
-  const { port } = await app.listen()
+  const node = await startNode(config, log, options.deps)
+  const { app, address } = node
+  const port = address.port
   return {
     app,
     config,
@@ -88,11 +80,10 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     dir,
     dbPath,
     databaseUrl: config.databaseUrl,
-    storeKind: store.kind,
+    storeKind: app.store.kind,
     logs,
     async close() {
-      await app.shutdown()
-      await limiter?.close()
+      await node.stop()
       if (!options.dir) rmSync(dir, { recursive: true, force: true })
       if (schema && !options.dir) await dropSchema(schema)
     },
