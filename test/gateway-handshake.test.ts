@@ -142,8 +142,8 @@ test('gateway › should answer upgrades on other paths with 404', async () => {
 
 test('gateway › should fail closed with 500 when the session lookup throws, never upgrading', async () => {
   const store = srv.app.store
-  const original = store.findSessionByTokenHash
-  store.findSessionByTokenHash = async () => {
+  const original = store.findSessionWithDevices
+  store.findSessionWithDevices = async () => {
     throw new Error('disk I/O error')
   }
   try {
@@ -152,7 +152,7 @@ test('gateway › should fail closed with 500 when the session lookup throws, ne
     assert.is(srv.app.gateway.registry.size, before)
     assert.ok(srv.logs.some((l) => l.includes('"ws_handshake_failed"') && l.includes('disk I/O error')))
   } finally {
-    store.findSessionByTokenHash = original
+    store.findSessionWithDevices = original
   }
   const ok = await connectOk(srv.url, { token: alice.token, username: 'alice' })
   await ok.client.close()

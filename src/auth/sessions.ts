@@ -1,5 +1,14 @@
 import { ApiError } from '../errors.js'
-import { ConflictError, type RevokeReason, type SessionKind, type SessionRow, type Store, type UserRow } from '../store/types.js'
+import {
+  ConflictError,
+  type DeviceRecord,
+  type RevokeReason,
+  type SessionAuthRecord,
+  type SessionKind,
+  type SessionRow,
+  type Store,
+  type UserRow,
+} from '../store/types.js'
 import type { PasswordHasher } from './passwords.js'
 import { checkPasswordRule, isComparablePassword, normalizeUsername, parseUsername } from './rules.js'
 import { createId, createToken, digestsEqual, hashToken, MAX_TOKEN_LENGTH } from './tokens.js'
@@ -116,20 +125,41 @@ export class SessionService {
    * Returns null for anything that is not a live session of that user.
    */
   async authenticate(token: string, username: string): Promise<AuthContext | null> {
+    const found = await this.check(token, username, (hash) => this.deps.store.findSessionByTokenHash(hash))
+    return found && found.auth
+  }
+
+  /**
+   * authenticate() for the WebSocket handshake: the same checks, with the user's devices (live
+   * sessions and their connection counts on nodes alive since `aliveSince`) read in the same
+   * store call.
+   */
+  async authenticateWithDevices(token: string, username: string, aliveSince: number): Promise<(AuthContext & { devices: DeviceRecord[] }) | null> {
+    const found = await this.check(token, username, (hash, now) => this.deps.store.findSessionWithDevices(hash, now, aliveSince))
+    return found && { ...found.auth, devices: found.record.devices }
+  }
+
+  /** The checks of a pair against what `find` read for sha256(token); slides the session's expiry. */
+  private async check<T extends SessionAuthRecord>(
+    token: string,
+    username: string,
+    find: (hash: Buffer, now: number) => Promise<T | null>,
+  ): Promise<{ auth: AuthContext; record: T } | null> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || username.length > 64) return null
     const hash = hashToken(token)
-    const found = await this.deps.store.findSessionByTokenHash(hash)
-    if (!found || !digestsEqual(found.tokenHash, hash)) return null
     const now = this.deps.now()
+    const found = await find(hash, now)
+    if (!found || !digestsEqual(found.tokenHash, hash)) return null
     if (found.user.username !== normalizeUsername(username)) return null
     if (found.user.disabled || !isSessionLive(found.session, now)) return null
     const session = found.session
     if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
+      // The record's device entry for this session is the same object: it shows the new times too.
       session.lastSeenAt = now
       session.expiresAt = now + this.deps.sessionTtlMs
       await this.deps.store.touchSessions([{ id: session.id, lastSeenAt: now, expiresAt: session.expiresAt }])
     }
-    return { session, user: { id: found.user.id, username: found.user.username, role: found.user.role } }
+    return { auth: { session, user: { id: found.user.id, username: found.user.username, role: found.user.role } }, record: found }
   }
 
   /** The user's live sessions, newest first. */

@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http'
 import type { AuthContext, SessionService } from '../auth/sessions.js'
 import type { Config } from '../config.js'
-import { listUserDevices, liveNodesSince } from '../devices.js'
+import { liveNodesSince } from '../devices.js'
 import { ApiError } from '../errors.js'
 import { refuseTokenInQuery } from '../http/credentials.js'
 import { refuseControlCharacterHeaders } from '../http/header-check.js'
 import type { ClientInfo } from '../http/router.js'
 import type { Limits } from '../limits/limits.js'
-import type { Store } from '../store/types.js'
-import type { SessionView } from '../views.js'
+import type { DeviceRecord, Store } from '../store/types.js'
+import { toSessionView, type SessionView } from '../views.js'
 import { readHandshakeCredentials } from './credentials.js'
 import { isOriginAllowed } from './origin.js'
 import type { Registry } from './registry.js'
@@ -44,7 +44,7 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/
 /**
  * Every check of `GET /ws` that may wait on the store, in order: draining, path, a valid upgrade,
  * header values, the per-IP upgrade rate, a token in the URL, Origin, credentials, the per-IP cap,
- * the session, the duplicate policy; then reads the device list for the welcome. Throws ApiError
+ * the session (read with the user's device list for the welcome), the duplicate policy. Throws ApiError
  * for a refusal. `admitNow` must run right before the upgrade.
  */
 export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, deps: HandshakeDeps): Promise<Admission> {
@@ -63,17 +63,17 @@ export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, dep
   if (!creds) throw new ApiError('UNAUTHORIZED', 'Token and Username are required.')
   // Checked again (with the user cap) right before the upgrade; this early pass spares the store.
   if (registry.countForIp(client.ip) >= config.maxConnectionsPerIp) throw tooMany('IP address')
-  const auth = await sessions.authenticate(creds.token, creds.username)
+  const found = await sessions.authenticateWithDevices(creds.token, creds.username, liveNodesSince(config.nodeHeartbeatMs, deps.now()))
   // Backoffice sessions authenticate admin HTTP calls only, never the chat socket.
-  if (!auth || auth.session.kind !== 'user') throw new ApiError('UNAUTHORIZED')
-  if (config.duplicatePolicy !== 'replace' && (await isPairLive(auth, deps))) {
+  if (!found || found.session.kind !== 'user') throw new ApiError('UNAUTHORIZED')
+  const { devices, ...auth } = found
+  if (config.duplicatePolicy !== 'replace' && (await isPairLive(auth, devices, deps))) {
     if (config.duplicatePolicy === 'reject') throw new ApiError('SESSION_IN_USE')
     // `revoke`: a second socket for one pair means the token leaked; the session dies everywhere.
     await sessions.revoke([auth.session.id], 'duplicate_revoke')
     throw new ApiError('UNAUTHORIZED', 'This session was revoked: it was used from two places at once.')
   }
-  const devices = await listUserDevices(deps.store, auth.user.id, deps.now(), config.nodeHeartbeatMs)
-  return { auth, client, devices }
+  return { auth, client, devices: devices.map((d) => toSessionView(d.session, d.connections)) }
 }
 
 /**
@@ -93,14 +93,21 @@ export function admitNow(adm: Admission, deps: HandshakeDeps): void {
   if (registry.countForUser(user.id) - replaced >= config.maxConnectionsPerUser) throw tooMany('user')
 }
 
-/** Whether the pair already has a live socket here or on another live node (reject/revoke only). */
-async function isPairLive(auth: AuthContext, deps: HandshakeDeps): Promise<boolean> {
-  const local = deps.registry.countForSession(auth.session.id)
-  if (local > 0) return true
-  // After a flush the store holds exactly this node's live rows, so any surplus is another node's.
-  await deps.registry.flush()
+/**
+ * Whether the pair already has a live socket here or on another live node (reject/revoke only).
+ * `devices` holds the store's counts as the handshake read them.
+ */
+async function isPairLive(auth: AuthContext, devices: DeviceRecord[], deps: HandshakeDeps): Promise<boolean> {
+  const { registry } = deps
+  const id = auth.session.id
+  if (registry.countForSession(id) > 0) return true
+  // No socket here and no row anywhere: nobody holds the pair.
+  if (!devices.some((d) => d.session.id === id && d.connections > 0)) return false
+  // The rows may be this node's sockets closed moments ago, still queued for removal. After a
+  // flush the store holds exactly this node's live rows, so any surplus is another node's.
+  await registry.flush()
   const counts = await deps.store.countUserConnections(auth.user.id, liveNodesSince(deps.config.nodeHeartbeatMs, deps.now()))
-  return (counts.get(auth.session.id) ?? 0) > deps.registry.countForSession(auth.session.id)
+  return (counts.get(id) ?? 0) > registry.countForSession(id)
 }
 
 function checkUpgradeHeaders(req: IncomingMessage): void {

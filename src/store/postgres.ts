@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { authRecordFromRow, sessionWithDevicesFromRows, sessionWithDevicesSql, postgresParam } from './handshake-read.js'
 import { paginate } from './paginate.js'
 import { connectionFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
 import { migratePostgres } from './postgres-migrate.js'
@@ -13,6 +14,7 @@ import {
   type Page,
   type RevokeReason,
   type SessionAuthRecord,
+  type SessionWithDevices,
   type SessionRow,
   type SessionWithUsername,
   type Store,
@@ -40,6 +42,7 @@ const SQL = {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
   insertSession: `INSERT INTO sessions (id, token_hash, user_id, kind, device_name, user_agent, ip, created_at, last_seen_at, expires_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+  sessionWithDevices: sessionWithDevicesSql(postgresParam),
   sessionByHash: `SELECT s.*, u.username, u.role, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.token_hash = $1`,
   // Revokes the user's live sessions but one in a single statement: the ids it returns are exactly
@@ -162,12 +165,16 @@ export class PostgresStore implements Store {
     // Named: prepared once per pooled connection, then only executed (the handshake's hot path).
     const { rows } = await this.pool.query({ name: 'chatgate_session_by_hash', text: SQL.sessionByHash, values: [tokenHash] })
     const r = rows[0] as Row | undefined
-    if (!r) return null
-    return {
-      session: sessionFromRow(r),
-      tokenHash: r.token_hash as Buffer,
-      user: { id: r.user_id as string, username: r.username as string, role: r.role as UserRow['role'], disabled: r.disabled === true },
-    }
+    return r ? authRecordFromRow(r, r.token_hash as Buffer) : null
+  }
+
+  async findSessionWithDevices(tokenHash: Buffer, now: number, aliveSince: number): Promise<SessionWithDevices | null> {
+    const { rows } = await this.pool.query({
+      name: 'chatgate_session_with_devices',
+      text: SQL.sessionWithDevices,
+      values: [tokenHash, now, aliveSince],
+    })
+    return sessionWithDevicesFromRows(rows as Row[], now)
   }
 
   async findSessionById(id: string): Promise<SessionWithUsername | null> {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { authRecordFromRow, sessionWithDevicesFromRows, sessionWithDevicesSql, sqliteParam } from './handshake-read.js'
 import { paginate } from './paginate.js'
 import { connectionFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
 import { SqliteCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js'
@@ -16,6 +17,7 @@ import {
   type Page,
   type RevokeReason,
   type SessionAuthRecord,
+  type SessionWithDevices,
   type SessionRow,
   type SessionWithUsername,
   type Store,
@@ -87,6 +89,7 @@ export class SqliteStore implements Store {
         VALUES (@id, @tokenHash, @userId, @kind, @deviceName, @userAgent, @ip, @createdAt, @lastSeenAt, @expiresAt)`),
       sessionByHash: p(`SELECT s.*, u.username, u.role, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.token_hash = ?`),
+      sessionWithDevices: p(sessionWithDevicesSql(sqliteParam)),
       sessionById: p('SELECT s.*, u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?'),
       touch: p('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ? AND revoked_at IS NULL'),
       activeUserSessions: p(`SELECT * FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
@@ -169,12 +172,11 @@ export class SqliteStore implements Store {
 
   async findSessionByTokenHash(tokenHash: Buffer): Promise<SessionAuthRecord | null> {
     const r = this.s.sessionByHash.get(tokenHash) as Row | undefined
-    if (!r) return null
-    return {
-      session: sessionFromRow(r),
-      tokenHash: r.token_hash as Buffer,
-      user: { id: r.user_id as string, username: r.username as string, role: r.role as UserRow['role'], disabled: r.disabled === 1 },
-    }
+    return r ? authRecordFromRow(r, r.token_hash as Buffer) : null
+  }
+
+  async findSessionWithDevices(tokenHash: Buffer, now: number, aliveSince: number): Promise<SessionWithDevices | null> {
+    return sessionWithDevicesFromRows(this.s.sessionWithDevices.all({ tokenHash, now, aliveSince }) as Row[], now)
   }
 
   async findSessionById(id: string): Promise<SessionWithUsername | null> {

@@ -45,6 +45,18 @@ export interface SessionAuthRecord {
   user: { id: string; username: string; role: Role; disabled: boolean }
 }
 
+/** One of the user's devices as the handshake reads it: a live session and its sockets on live nodes. */
+export interface DeviceRecord {
+  session: SessionRow
+  connections: number
+}
+
+/** The WebSocket handshake's one read: the token's session and its user, and the user's devices. */
+export interface SessionWithDevices extends SessionAuthRecord {
+  /** The user's sessions neither revoked nor expired at `now`, newest first (the token's included when live). */
+  devices: DeviceRecord[]
+}
+
 export interface SessionWithUsername extends SessionRow {
   username: string
 }
@@ -115,6 +127,11 @@ export interface Store {
   createSession(session: NewSession): Promise<void>
   /** The single indexed lookup of the handshake and of every authenticated request. */
   findSessionByTokenHash(tokenHash: Buffer): Promise<SessionAuthRecord | null>
+  /**
+   * findSessionByTokenHash, listActiveUserSessions and countUserConnections of the token's user in
+   * one statement: the handshake reads what it authenticates and what its welcome lists at once.
+   */
+  findSessionWithDevices(tokenHash: Buffer, now: number, aliveSince: number): Promise<SessionWithDevices | null>
   findSessionById(id: string): Promise<SessionWithUsername | null>
   /** Slides expiry of sessions that were used; one transaction for the batch. */
   touchSessions(touches: { id: string; lastSeenAt: number; expiresAt: number }[]): Promise<void>

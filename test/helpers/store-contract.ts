@@ -464,6 +464,63 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     )
   })
 
+  nodes('should read a token\'s session, its user and the user\'s live devices with counts in one call', async () => {
+    const { store } = ctx
+    const u = newUser()
+    const other = newUser()
+    await store.createUser(u)
+    await store.createUser(other)
+    const older = newSession(u.id, { createdAt: T, deviceName: 'laptop' })
+    const token = newSession(u.id, { createdAt: T + 10, deviceName: 'phone' })
+    const revoked = newSession(u.id, { createdAt: T + 20 })
+    const expired = newSession(u.id, { createdAt: T + 30, expiresAt: T + 50 })
+    const othersSession = newSession(other.id, { createdAt: T + 40 })
+    for (const s of [older, token, revoked, expired, othersSession]) await store.createSession(s)
+    await store.revokeSessions([revoked.id], 'logout', T + 60)
+    await store.heartbeatNode('live', T, T + 100)
+    await store.heartbeatNode('stale', T, T)
+    await store.applyConnectionChanges(
+      [
+        conn({ sessionId: token.id, userId: u.id, nodeId: 'live' }),
+        conn({ sessionId: token.id, userId: u.id, nodeId: 'live' }),
+        conn({ sessionId: older.id, userId: u.id, nodeId: 'stale' }),
+        conn({ sessionId: othersSession.id, userId: other.id, nodeId: 'live' }),
+      ],
+      [],
+    )
+
+    const found = await store.findSessionWithDevices(token.tokenHash, T + 100, T + 50)
+    assert.ok(found)
+    assert.ok(found.tokenHash.equals(token.tokenHash))
+    assert.equal(found.user, { id: u.id, username: u.username, role: 'user', disabled: false })
+    const { tokenHash: _h, token: _t, ...row } = token
+    assert.equal(found.session, { ...row, revokedAt: null, revokedReason: null })
+    assert.equal(
+      found.devices.map((d) => [d.session.id, d.session.deviceName, d.connections]),
+      [
+        [token.id, 'phone', 2],
+        [older.id, 'laptop', 0],
+      ],
+      'live sessions of this user only, newest first, counting live nodes only',
+    )
+    assert.is(typeof found.devices[0]!.connections, 'number')
+    assert.is(found.devices[0]!.session, found.session, 'the token\'s device is the record\'s session object')
+    assert.is(await store.findSessionWithDevices(hashOf('another token'), T + 100, T + 50), null)
+
+    // A revoked or expired token's session is still found (the caller refuses it), but is no device.
+    const gone = await store.findSessionWithDevices(revoked.tokenHash, T + 100, T + 50)
+    assert.is(gone?.session.revokedAt, T + 60)
+    assert.equal(gone?.devices.map((d) => d.session.id), [token.id, older.id])
+    const stale = await store.findSessionWithDevices(expired.tokenHash, T + 100, 0)
+    assert.is(stale?.session.id, expired.id)
+    assert.equal(stale?.devices.map((d) => [d.session.id, d.connections]), [[token.id, 2], [older.id, 1]])
+
+    await store.setUserDisabled(u.id, true, T + 70)
+    const disabled = await store.findSessionWithDevices(older.tokenHash, T + 100, T + 50)
+    assert.is(disabled?.user.disabled, true)
+    assert.equal(disabled?.devices, [], 'disabling revoked every session')
+  })
+
   nodes('should name the live nodes holding a user\'s connections, each once, sorted', async () => {
     const { store } = ctx
     const { u, v, su, sv } = await twoUsersWithSessions(store)
