@@ -33,12 +33,18 @@ export interface RunningServer {
   /** Where the load generator dials: /ws for chatgate and bare ws, the origin for Socket.IO. */
   dialUrl: string
   memory(): Promise<MemorySample>
-  /** CPU time of the whole server process (all threads) so far, in µs. */
-  cpuMicros(): Promise<number>
+  /** CPU time of the whole server process (all threads) so far. */
+  cpuTime(): Promise<CpuTime>
   /** Writes a V8 heap snapshot (after a full GC) to `path`. */
   heapSnapshot(path: string): Promise<void>
   /** SIGTERM, then SIGKILL if it has not exited within the grace. */
   stop(): Promise<void>
+}
+
+/** CPU time of a server process so far, all threads, in µs: in its own code and in the kernel. */
+export interface CpuTime {
+  user: number
+  system: number
 }
 
 export interface ServerOptions {
@@ -135,9 +141,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!m.gc) throw new Error('the server was started without --expose-gc')
       return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
     },
-    async cpuMicros() {
-      const c = await call<{ user: number; system: number }>({ type: 'cpu' })
-      return c.user + c.system
+    async cpuTime() {
+      return call<CpuTime>({ type: 'cpu' })
     },
     async heapSnapshot(path) {
       await call({ type: 'heap-snapshot', path })

@@ -58,9 +58,11 @@ export async function handshakeScenario(ctx: RunContext): Promise<Row[]> {
       for (const kind of order) {
         const server = servers.get(kind)
         if (!server || errors.has(kind)) continue
-        const cpu0 = await server.cpuMicros()
+        const cpu0 = await server.cpuTime()
         const r = await ctx.client.run<HandshakeResult>(job(server, {}))
-        const cpuUs = (await server.cpuMicros()) - cpu0
+        const cpu1 = await server.cpuTime()
+        const cpuUs = cpu1.user + cpu1.system - cpu0.user - cpu0.system
+        const sysShare = (cpu1.system - cpu0.system) / cpuUs
         if (r.failed > 0) {
           errors.set(kind, `rep ${rep + 1}: ${r.failed} failed: ${r.firstError}`)
           continue
@@ -76,7 +78,7 @@ export async function handshakeScenario(ctx: RunContext): Promise<Row[]> {
         const clientBusy = r.clientCpuMicros / 1000 / r.elapsedMs
         ctx.log(
           `  rep ${rep + 1} ${serverLabel[kind].padEnd(11)} ${s.rate.toFixed(0).padStart(6)}/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  ` +
-            `server ${(s.busy * 100).toFixed(0)}% busy, ${(1e6 / s.perCpuSecond).toFixed(0)} µs/handshake; client ${(clientBusy * 100).toFixed(0)}% busy`,
+            `server ${(s.busy * 100).toFixed(0)}% busy, ${(1e6 / s.perCpuSecond).toFixed(0)} µs/handshake (${(sysShare * 100).toFixed(0)}% in the kernel); client ${(clientBusy * 100).toFixed(0)}% busy`,
         )
       }
     }
