@@ -77,3 +77,23 @@ export function choosePlacement(): Placement {
 export function pinned(cpu: number | null, argv: string[]): string[] {
   return cpu === null ? argv : ['taskset', '-c', String(cpu), ...argv]
 }
+
+/**
+ * Function-call interrupts (the `CAL` row of /proc/interrupts) CPU `cpu` has received so far, or
+ * null where the kernel does not report them. Linux wakes a thread on an idle CPU with one; in a
+ * VM each costs the sending CPU an exit to the hypervisor. Counted on the load generator's CPU,
+ * they show how often a server had to wake an idle load generator.
+ */
+export function callInterrupts(cpu: number): number | null {
+  try {
+    const lines = readFileSync('/proc/interrupts', 'utf8').split('\n')
+    const cpus = lines[0]!.trim().split(/\s+/)
+    const column = cpus.indexOf(`CPU${cpu}`)
+    const row = lines.find((l) => l.trimStart().startsWith('CAL:'))
+    if (column === -1 || !row) return null
+    const n = Number(row.trim().split(/\s+/)[column + 1])
+    return Number.isFinite(n) ? n : null
+  } catch {
+    return null
+  }
+}

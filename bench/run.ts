@@ -5,7 +5,7 @@
  *
  * Options: --full; --tiny (every scenario in seconds, for the runner's test; figures meaningless);
  * --only 1,3 (scenarios); --client wire|library (load generator, see
- * bench/client/wire.ts); --profile (chatgate writes V8 CPU profiles to bench/results/profiles);
+ * bench/client/wire.ts); --profile (every server writes V8 CPU profiles to bench/results/profiles/<kind>);
  * --heap (the memory scenario writes heap snapshots of each server to bench/results/heap; read them
  * with bench/heap-top.ts); --no-write (do not touch RESULTS.md, which --only, --profile and
  * --heap runs never do either).
@@ -117,7 +117,7 @@ const summary = [
   `- placement: ${placement.warning ?? `server pinned to CPU ${placement.serverCpu}, load generator to CPU ${placement.clientCpu} (taskset)`}; load generator: ${values.client === 'wire' ? 'bench/client/wire.ts' : 'ws / socket.io-client'}`,
   `- load average (1 min) at start ${machine.loadAvg1.toFixed(2)}, at end ${endLoad.toFixed(2)}${Math.max(machine.loadAvg1, endLoad) > 0.5 ? ' — the machine was not quiet; absolute figures are low and noisy, ratios less so' : ''}`,
   `- ${profile.reps} repetitions; each figure is the median (min–max); ratio = chatgate ÷ reference (medians)`,
-  ...(cpuProfDir ? ['- **chatgate ran under --cpu-prof: its figures carry the profiler\'s overhead; do not compare them**'] : []),
+  ...(cpuProfDir ? ['- **the servers ran under --cpu-prof: their figures carry the profiler\'s overhead; do not compare them**'] : []),
   ...(heapDir ? ['- **--heap: the first memory repetition of each server includes writing heap snapshots (RSS inflated)**'] : []),
   '',
   table,

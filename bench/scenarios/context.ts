@@ -44,7 +44,8 @@ export function startOn(ctx: RunContext, kind: ServerKind, dbPath = ctx.fixture.
     dbPath: file,
     cpu: ctx.placement.serverCpu,
     env: kind === 'chatgate' ? chatgateEnv() : {},
-    cpuProfDir: kind === 'chatgate' ? ctx.cpuProfDir : undefined,
+    // One folder per server kind, so that chatgate's profile can be read next to the references'.
+    cpuProfDir: ctx.cpuProfDir ? join(ctx.cpuProfDir, kind) : undefined,
   })
 }
 

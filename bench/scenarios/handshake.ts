@@ -1,4 +1,5 @@
 import type { HandshakeJob, HandshakeResult } from '../client/handshake.js'
+import { callInterrupts } from '../machine.js'
 import { serverLabel, type RunningServer, type ServerKind } from '../processes.js'
 import { spreadOrNull, type Row } from '../report.js'
 import { asClientCredentials, reason, startOn, targetOf, type RunContext } from './context.js'
@@ -58,9 +59,13 @@ export async function handshakeScenario(ctx: RunContext): Promise<Row[]> {
       for (const kind of order) {
         const server = servers.get(kind)
         if (!server || errors.has(kind)) continue
+        const clientCpu = ctx.placement.clientCpu
+        const ipi0 = clientCpu === null ? null : callInterrupts(clientCpu)
         const cpu0 = await server.cpuTime()
         const r = await ctx.client.run<HandshakeResult>(job(server, {}))
         const cpu1 = await server.cpuTime()
+        const ipi1 = clientCpu === null ? null : callInterrupts(clientCpu)
+        const wakeups = ipi0 === null || ipi1 === null ? '' : `, ${((ipi1 - ipi0) / Math.max(1, r.completed)).toFixed(2)} wake-up IPIs/handshake`
         const cpuUs = cpu1.user + cpu1.system - cpu0.user - cpu0.system
         const sysShare = (cpu1.system - cpu0.system) / cpuUs
         if (r.failed > 0) {
@@ -78,7 +83,7 @@ export async function handshakeScenario(ctx: RunContext): Promise<Row[]> {
         const clientBusy = r.clientCpuMicros / 1000 / r.elapsedMs
         ctx.log(
           `  rep ${rep + 1} ${serverLabel[kind].padEnd(11)} ${s.rate.toFixed(0).padStart(6)}/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  ` +
-            `server ${(s.busy * 100).toFixed(0)}% busy, ${(1e6 / s.perCpuSecond).toFixed(0)} µs/handshake (${(sysShare * 100).toFixed(0)}% in the kernel); client ${(clientBusy * 100).toFixed(0)}% busy`,
+            `server ${(s.busy * 100).toFixed(0)}% busy, ${(1e6 / s.perCpuSecond).toFixed(0)} µs/handshake (${(sysShare * 100).toFixed(0)}% in the kernel); client ${(clientBusy * 100).toFixed(0)}% busy${wakeups}`,
         )
       }
     }
