@@ -60,6 +60,41 @@ reject('gateway › should refuse the second socket of a pair with 409 and leave
   await again.client.close()
 })
 
+reject('gateway › should admit a pair whose only row is its own socket closed moments ago, its removal still being written', async ({ srv }) => {
+  const u = await registerUser(srv.url, 'rhea')
+  const first = await connectOk(srv.url, { token: u.token, username: 'rhea' })
+  await srv.app.gateway.flush()
+  // Hold the write that removes the first socket's row: the store still counts it while the
+  // next handshake reads the pair's connections.
+  const store = srv.app.store
+  const original = store.applyConnectionChanges
+  let release!: () => void
+  const held = new Promise<void>((r) => (release = r))
+  let deletesHeld = 0
+  store.applyConnectionChanges = async (opened, closed) => {
+    if (closed.length > 0) {
+      deletesHeld++
+      await held
+    }
+    return original.call(store, opened, closed)
+  }
+  try {
+    await first.client.close()
+    await waitFor(() => deletesHeld === 1, 2_000, 'the row removal to be in flight')
+    assert.is(srv.app.gateway.registry.countForSession(u.sessionId), 0)
+    const counted = await store.countUserConnections(u.userId, 0)
+    assert.is(counted.get(u.sessionId), 1, 'the store still holds the closed socket\'s row')
+    const pending = connect(srv.url, { token: u.token, username: 'rhea' })
+    setTimeout(release, 50)
+    const res = await pending
+    assert.is(res.status, 101, 'the handshake waits for its own rows, then finds nobody holding the pair')
+    await res.client?.close()
+  } finally {
+    store.applyConnectionChanges = original
+    release()
+  }
+})
+
 const revoke = policy('revoke')
 revoke('gateway › should revoke a pair used twice: old socket 4501, new upgrade 401, token dead', async ({ srv }) => {
   const u = await registerUser(srv.url, 'rolf')
