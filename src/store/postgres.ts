@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { authRecordFromRow, sessionWithDevicesFromRows, sessionWithDevicesSql, postgresParam } from './handshake-read.js'
+import { authRecordFromRow, postgresParam, sessionWithDevicesFromRows, sessionWithDevicesSql } from './handshake-read.js'
 import { paginate } from './paginate.js'
 import { connectionFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
 import { migratePostgres } from './postgres-migrate.js'
@@ -14,8 +14,8 @@ import {
   type Page,
   type RevokeReason,
   type SessionAuthRecord,
-  type SessionWithDevices,
   type SessionRow,
+  type SessionWithDevices,
   type SessionWithUsername,
   type Store,
   type UserRow,
