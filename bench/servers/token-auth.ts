@@ -1,6 +1,5 @@
-import { isSessionLive } from '../../src/auth/sessions.js'
 import { digestsEqual, hashToken, MAX_TOKEN_LENGTH } from '../../src/auth/tokens.js'
-import type { Store } from '../../src/store/types.js'
+import { isSessionLive, type Store } from '../../src/store/types.js'
 
 /** Who a valid token belongs to. */
 export interface TokenOwner {

@@ -1,6 +1,7 @@
 import { ApiError } from '../errors.js'
 import {
   ConflictError,
+  isSessionLive,
   type DeviceRecord,
   type RevokeReason,
   type SessionAuthRecord,
@@ -56,9 +57,6 @@ const TOUCH_INTERVAL_MS = 60_000
 const MAX_DEVICE_FIELD = 256
 
 const clip = (s: string) => (s.length > MAX_DEVICE_FIELD ? s.slice(0, MAX_DEVICE_FIELD) : s)
-
-/** True when the session is neither revoked nor expired at `now`. */
-export const isSessionLive = (s: SessionRow, now: number) => s.revokedAt === null && s.expiresAt > now
 
 /** Accounts and sessions: registration, login, validation, revocation, password change. */
 export class SessionService {

@@ -1,5 +1,5 @@
 import { sessionFromRow, type Row } from './rows.js'
-import type { DeviceRecord, SessionAuthRecord, SessionWithDevices } from './types.js'
+import { isSessionLive, type DeviceRecord, type SessionAuthRecord, type SessionWithDevices } from './types.js'
 
 /** The statement's parameters, in PostgreSQL's order ($1, $2, $3). */
 const PARAMS = ['tokenHash', 'now', 'aliveSince'] as const
@@ -47,12 +47,12 @@ export function sessionWithDevicesFromRows(rows: Row[], now: number): SessionWit
   let found: SessionAuthRecord | undefined
   const devices: DeviceRecord[] = []
   for (const r of rows) {
-    const isToken = r.id === r.auth_session_id
-    const record = isToken ? authRecordFromRow(r, r.auth_token_hash as Buffer) : undefined
-    const session = record ? record.session : sessionFromRow(r)
+    // The token's row becomes the auth record; its session object doubles as the device entry.
+    const record = r.id === r.auth_session_id ? authRecordFromRow(r, r.auth_token_hash as Buffer) : null
     if (record) found = record
+    const session = record?.session ?? sessionFromRow(r)
     // The token's own row is joined whatever its state: only a live session is a device.
-    if (session.revokedAt === null && session.expiresAt > now) devices.push({ session, connections: Number(r.connections) })
+    if (isSessionLive(session, now)) devices.push({ session, connections: Number(r.connections) })
   }
   return found ? { ...found, devices } : null
 }

@@ -38,6 +38,9 @@ export interface SessionRow {
   revokedReason: RevokeReason | null
 }
 
+/** True when the session is neither revoked nor expired at `now`. */
+export const isSessionLive = (s: SessionRow, now: number) => s.revokedAt === null && s.expiresAt > now
+
 /** What a token lookup returns: the session, its stored hash and the owning user's auth fields. */
 export interface SessionAuthRecord {
   session: SessionRow
@@ -125,7 +128,7 @@ export interface Store {
   setUserDisabled(userId: string, disabled: boolean, now: number): Promise<string[]>
 
   createSession(session: NewSession): Promise<void>
-  /** The single indexed lookup of the handshake and of every authenticated request. */
+  /** The single indexed lookup of every authenticated HTTP request (the handshake reads findSessionWithDevices). */
   findSessionByTokenHash(tokenHash: Buffer): Promise<SessionAuthRecord | null>
   /**
    * findSessionByTokenHash, listActiveUserSessions and countUserConnections of the token's user in
