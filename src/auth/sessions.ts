@@ -132,9 +132,9 @@ export class SessionService {
    * sessions and their connection counts on nodes alive since `aliveSince`) read in the same
    * store call.
    */
-  async authenticateWithDevices(token: string, username: string, aliveSince: number): Promise<(AuthContext & { devices: DeviceRecord[] }) | null> {
+  async authenticateWithDevices(token: string, username: string, aliveSince: number): Promise<{ auth: AuthContext; devices: DeviceRecord[] } | null> {
     const found = await this.check(token, username, (hash, now) => this.deps.store.findSessionWithDevices(hash, now, aliveSince))
-    return found && { ...found.auth, devices: found.record.devices }
+    return found && { auth: found.auth, devices: found.record.devices }
   }
 
   /** The checks of a pair against what `find` read for sha256(token); slides the session's expiry. */
