@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
+import { createBackstop } from './backstop.js'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
 import { SessionService } from './auth/sessions.js'
 import { LocalBus } from './bus/local.js'
@@ -84,8 +85,19 @@ export function createApp(deps: AppDeps): App {
     },
   })
   const limits = createLimits(config.limits, deps.limiterBackend ?? memoryBackend)
+  const backstop = createBackstop(log, (site) => metrics.unhandledError(site))
   let draining = false
-  const gateway = createGateway({ config, store, sessions, bus, log, now, observer: deps.gatewayObserver ?? metrics, upgradeLimit: limits.upgrade })
+  const gateway = createGateway({
+    config,
+    store,
+    sessions,
+    bus,
+    log,
+    now,
+    observer: deps.gatewayObserver ?? metrics,
+    upgradeLimit: limits.upgrade,
+    backstop: backstop.upgrade,
+  })
   const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), limits, log, now }
   const router = new Router([
     ...serviceRoutes(() => draining),
@@ -110,13 +122,19 @@ export function createApp(deps: AppDeps): App {
     },
     (req, res) => {
       if (draining) res.setHeader('connection', 'close')
-      void handle(req, res)
+      handle(req, res).catch((err) => backstop.request(err, res))
     },
   )
   server.keepAliveTimeout = httpLimits.keepAliveTimeoutMs
   server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket
   server.on('clientError', answerClientError)
-  server.on('upgrade', gateway.handleUpgrade)
+  server.on('upgrade', (req, socket, head) => {
+    try {
+      gateway.handleUpgrade(req, socket, head)
+    } catch (err) {
+      backstop.upgrade(err, socket)
+    }
+  })
 
   let shuttingDown: Promise<void> | undefined
   async function shutdown(): Promise<void> {

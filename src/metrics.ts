@@ -37,6 +37,8 @@ export interface Metrics {
   login(kind: string, result: string): void
   /** Sessions revoked, by reason. */
   revoked(reason: string, count: number): void
+  /** An error escaped a request or upgrade handler and the backstop answered 500 (a bug: alert on it). */
+  unhandledError(site: string): void
   /** Where the login queue depth is read on each scrape (the password pool). */
   readLoginQueueFrom(read: () => number): void
   /** The Prometheus text exposition of every metric. */
@@ -76,6 +78,12 @@ export function createMetrics(): Metrics {
     labelNames: ['reason'],
     registers,
   })
+  const unhandled = new Counter({
+    name: 'chatgate_unhandled_errors_total',
+    help: 'Errors that escaped a request or upgrade handler and were answered 500 by the backstop.',
+    labelNames: ['site'],
+    registers,
+  })
   let readQueue: () => number = () => 0
   new Gauge({
     name: 'chatgate_login_queue_depth',
@@ -88,6 +96,7 @@ export function createMetrics(): Metrics {
 
   // Series that exist from the first scrape, so rates and alerts work before the first event.
   handshakes.inc({ result: 'ok' }, 0)
+  for (const site of ['request', 'upgrade']) unhandled.inc({ site }, 0)
   for (const kind of ['user', 'backoffice']) logins.inc({ kind, result: 'ok' }, 0)
 
   const handshakeResult = boundedLabel(new Set())
@@ -107,6 +116,7 @@ export function createMetrics(): Metrics {
     revoked(reason, count) {
       if (count > 0) revocations.inc({ reason: reasonLabel(reason) }, count)
     },
+    unhandledError: (site) => unhandled.inc({ site: site === 'upgrade' ? 'upgrade' : 'request' }),
     readLoginQueueFrom(read) {
       readQueue = read
     },

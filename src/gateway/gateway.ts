@@ -47,6 +47,8 @@ export interface GatewayDeps {
   observer?: GatewayObserver
   /** Per-IP upgrade rate, checked before any store work. */
   upgradeLimit: Limits['upgrade']
+  /** Answers 500 and logs an error that escaped the upgrade path (default: destroy the socket). */
+  backstop?: (err: unknown, socket: Duplex) => void
 }
 
 /**
@@ -92,6 +94,10 @@ function forgetPeername(socket: Duplex): void {
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, store, sessions, bus, log, now } = deps
   const observer = deps.observer ?? noopObserver
+  const backstop = deps.backstop ?? ((err: unknown, socket: Duplex) => {
+    log.error({ err, event: 'ws_upgrade_failed' }, 'websocket upgrade failed')
+    socket.destroy()
+  })
   const nodeId = config.nodeId ?? hostname()
   const rows = new ConnectionRowWriter({ store, log })
   const registry = new Registry(nodeId, rows)
@@ -290,7 +296,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         (adm) => upgrade(req, socket, head, adm),
         (err) => refuse(socket, err, client),
       )
-      .catch((err) => log.error({ err, event: 'ws_upgrade_failed' }, 'websocket upgrade failed'))
+      .catch((err) => backstop(err, socket))
   }
 
   /** The synchronous last step: final checks, then ws completes the handshake and calls accept. */

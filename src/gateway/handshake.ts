@@ -4,6 +4,7 @@ import type { Config } from '../config.js'
 import { liveNodesSince } from '../devices.js'
 import { ApiError } from '../errors.js'
 import { refuseTokenInQuery } from '../http/credentials.js'
+import { parseRequestTarget } from '../request/target.js'
 import { refuseControlCharacterHeaders } from '../http/header-check.js'
 import type { ClientInfo } from '../http/router.js'
 import type { Limits } from '../limits/limits.js'
@@ -50,14 +51,14 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/
 export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, deps: HandshakeDeps): Promise<Admission> {
   const { config, sessions, registry } = deps
   if (deps.isDraining()) throw new ApiError('SHUTTING_DOWN')
-  const url = req.url ?? '/'
-  const q = url.indexOf('?')
-  if ((q === -1 ? url : url.slice(0, q)) !== WS_PATH) throw new ApiError('NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}.`)
+  const target = parseRequestTarget(req.url ?? '')
+  if (!target) throw new ApiError('BAD_REQUEST', 'The request target must be a path starting with one /.')
+  if (target.path !== WS_PATH) throw new ApiError('NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}.`)
   checkUpgradeHeaders(req)
   refuseControlCharacterHeaders(req)
   const rate = await deps.upgradeLimit.consume(client.ip)
   if (!rate.ok) throw new ApiError('RATE_LIMITED', 'Too many connection attempts from this address; retry later.', rate.retryAfterSec)
-  if (q !== -1) refuseTokenInQuery(new URLSearchParams(url.slice(q + 1)))
+  if (target.query !== '') refuseTokenInQuery(new URLSearchParams(target.query))
   if (!isOriginAllowed(req, config.allowedOrigins)) throw new ApiError('ORIGIN_NOT_ALLOWED')
   const creds = readHandshakeCredentials(req)
   if (!creds) throw new ApiError('UNAUTHORIZED', 'Token and Username are required.')

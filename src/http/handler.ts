@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
+import { ApiError } from '../errors.js'
 import { MAX_BODY_BYTES } from './body.js'
+import { parseRequestTarget } from '../request/target.js'
 import { clientInfo } from './client-info.js'
 import { refuseTokenInQuery } from './credentials.js'
 import { refuseControlCharacterHeaders } from './header-check.js'
@@ -31,14 +33,17 @@ function closeUnlessDrainable(req: IncomingMessage, res: ServerResponse): void {
 /** The node:http request listener: route, run, and answer in the route's dialect. */
 export function createHttpHandler({ router, log, trustProxy }: HttpHandlerDeps) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    let dialect: Dialect = dialectOf(url.pathname)
+    let dialect: Dialect = 'nullptr'
     try {
+      const target = parseRequestTarget(req.url ?? '')
+      if (!target) throw new ApiError('BAD_REQUEST', 'The request target must be a path starting with one /.')
+      dialect = dialectOf(target.path)
       refuseControlCharacterHeaders(req)
-      refuseTokenInQuery(url.searchParams)
-      const { route, params } = router.match(req.method ?? 'GET', url.pathname)
+      const query = new URLSearchParams(target.query)
+      refuseTokenInQuery(query)
+      const { route, params } = router.match(req.method ?? 'GET', target.path)
       dialect = route.dialect
-      const reply = await route.handle({ req, params, query: url.searchParams, client: clientInfo(req, trustProxy) })
+      const reply = await route.handle({ req, params, query, client: clientInfo(req, trustProxy) })
       closeUnlessDrainable(req, res)
       if ('text' in reply) {
         res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType, 'cache-control': 'no-store' })

@@ -40,12 +40,29 @@ export class Router {
     for (const r of routes) this.fmw.on(r.method, r.path, () => undefined, r)
   }
 
-  /** The route and its params, or an ApiError NOT_FOUND / METHOD_NOT_ALLOWED (with `Allow`). */
+  /**
+   * The route and its params, or an ApiError NOT_FOUND / METHOD_NOT_ALLOWED (with `Allow`). `path`
+   * is the raw path: its fixed segments must equal the route's literally (find-my-way decodes
+   * `%6d` to `m` before matching; a route is never reached through an escape), and only the
+   * parameters are percent-decoded, once.
+   */
   match(method: string, path: string): { route: Route; params: Record<string, string> } {
-    const found = METHODS.includes(method as Method) ? this.fmw.find(method as Method, path) : null
+    const find = (m: Method) => {
+      const found = this.fmw.find(m, path)
+      return found && matchesLiterally((found.store as Route).path, path) ? found : null
+    }
+    const found = METHODS.includes(method as Method) ? find(method as Method) : null
     if (found) return { route: found.store as Route, params: found.params as Record<string, string> }
-    const allowed = METHODS.filter((m) => this.fmw.find(m, path) !== null)
+    const allowed = METHODS.filter((m) => find(m) !== null)
     if (allowed.length > 0) throw new ApiError('METHOD_NOT_ALLOWED', undefined, undefined, allowed.join(', '))
     throw new ApiError('NOT_FOUND')
   }
+}
+
+/** True when every fixed segment of `pattern` (`/admin/users/:username`) equals the raw path's, one trailing `/` allowed. */
+function matchesLiterally(pattern: string, path: string): boolean {
+  const want = pattern.split('/')
+  const got = path.split('/')
+  if (got.length === want.length + 1 && got[got.length - 1] === '') got.pop()
+  return got.length === want.length && want.every((segment, i) => segment.startsWith(':') || segment === got[i])
 }

@@ -13,5 +13,14 @@ export function serviceRoutes(isDraining: () => boolean): Route[] {
         return { text: '{"ok":true}', contentType: 'application/json; charset=utf-8' }
       },
     },
+    {
+      // Upgrades never reach the request listener: a plain GET here is a client that forgot to upgrade.
+      method: 'GET',
+      path: '/ws',
+      dialect: 'nullptr',
+      async handle() {
+        throw new ApiError('BAD_REQUEST', 'GET /ws is a WebSocket upgrade: send Connection: Upgrade and Upgrade: websocket.')
+      },
+    },
   ]
 }
