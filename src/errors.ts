@@ -16,6 +16,7 @@ export const ErrorStatus = {
   USERNAME_TAKEN: 409,
   EMAIL_TAKEN: 409,
   SESSION_IN_USE: 409,
+  LAST_ADMIN: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
@@ -23,6 +24,7 @@ export const ErrorStatus = {
   INTERNAL_ERROR: 500,
   SHUTTING_DOWN: 503,
   OVERLOADED: 503,
+  UNAVAILABLE: 503,
   /** WebSocket `error` frames only: a client frame of a type the server does not know. */
   UNKNOWN_TYPE: 400,
 } as const
@@ -46,6 +48,7 @@ const defaultDescriptions: Record<ErrorCode, string> = {
   USERNAME_TAKEN: 'This username is taken.',
   EMAIL_TAKEN: 'This email is taken.',
   SESSION_IN_USE: 'This session is already connected on another device.',
+  LAST_ADMIN: 'This is the last enabled admin account: create or enable another admin first.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   UNSUPPORTED_MEDIA_TYPE: 'Request bodies must be application/json.',
   RATE_LIMITED: 'Too many requests; retry later.',
@@ -53,6 +56,7 @@ const defaultDescriptions: Record<ErrorCode, string> = {
   INTERNAL_ERROR: 'Internal error.',
   SHUTTING_DOWN: 'This node is shutting down; retry on another node.',
   OVERLOADED: 'The server is overloaded; retry later.',
+  UNAVAILABLE: 'The database is unreachable; retry later.',
   UNKNOWN_TYPE: 'Unknown frame type.',
 }
 
