@@ -97,6 +97,24 @@ access('operators › should let the service token call every admin route', asyn
   assert.is(me.status, 401, 'the service revoked the target session')
 })
 
+access('operators › should match the Bearer scheme case-insensitively (RFC 9110)', async () => {
+  for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+    const res = await request(srv.url, 'GET', '/admin/devices', { headers: { authorization: `${scheme} ${SERVICE_TOKEN}` } })
+    assert.is(res.status, 200, scheme)
+  }
+})
+
+access('operators › should let a backoffice pair through when a proxy added a non-Bearer Authorization header', async () => {
+  const admin = await backofficeLogin(srv.url)
+  for (const authorization of ['Basic dXNlcjpwYXNz', 'Negotiate abc', 'Digest username="x"']) {
+    const res = await request(srv.url, 'GET', '/admin/devices', { headers: { ...authHeaders(admin.token, admin.username), authorization } })
+    assert.is(res.status, 200, authorization)
+  }
+  // A Bearer header still decides alone: a wrong one is 401 even beside a valid pair.
+  const wrong = await request(srv.url, 'GET', '/admin/devices', { headers: { ...authHeaders(admin.token, admin.username), authorization: 'bearer nope-nope-nope' } })
+  assert.is(wrong.status, 401)
+})
+
 access.run()
 
 const noService = suite('operators without a service token')

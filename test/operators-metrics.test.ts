@@ -155,6 +155,7 @@ guarded('metrics › should require the bearer when METRICS_TOKEN is set', async
   const good = await scrape(locked.url, { authorization: `Bearer ${METRICS_TOKEN}` })
   assert.is(good.status, 200)
   assert.match(good.text, /chatgate_logins_total/)
+  assert.is((await scrape(locked.url, { authorization: `bearer ${METRICS_TOKEN}` })).status, 200, 'the scheme is case-insensitive')
 })
 
 guarded('metrics › should keep one registry per app: this server has not seen the other server’s logins', async () => {

@@ -1,6 +1,7 @@
 import type { AuthContext, SessionService } from '../auth/sessions.js'
 import { secretsEqual } from '../auth/tokens.js'
 import { ApiError } from '../errors.js'
+import { readAuthorization } from '../request/authorization.js'
 import { readHeaderCredentials } from './credentials.js'
 import type { HttpContext } from './router.js'
 
@@ -27,12 +28,15 @@ export function createGuards(sessions: SessionService, serviceToken: string | un
     return auth
   }
 
-  /** A backoffice session of an admin, or the service bearer token; a user session gets 403. */
+  /**
+   * A backoffice session of an admin, or the service bearer token; a user session gets 403. A
+   * Bearer header decides alone (a wrong one is 401 even beside valid Token headers); another
+   * scheme (a proxy's Basic) is not ours and leaves the Token/Username pair to decide.
+   */
   async function requireAdmin(ctx: HttpContext): Promise<AdminCaller> {
-    const bearer = ctx.req.headers.authorization
-    if (bearer !== undefined) {
-      const match = /^Bearer ([\x21-\x7e]{1,256})$/.exec(bearer)
-      if (serviceToken && match && secretsEqual(match[1]!, serviceToken)) return { kind: 'service' }
+    const authorization = readAuthorization(ctx.req.headers.authorization)
+    if (authorization.scheme === 'bearer') {
+      if (serviceToken && authorization.token !== null && secretsEqual(authorization.token, serviceToken)) return { kind: 'service' }
       throw new ApiError('UNAUTHORIZED')
     }
     const auth = await requireAnySession(ctx)

@@ -1,9 +1,8 @@
 import { secretsEqual } from '../../auth/tokens.js'
 import { ApiError } from '../../errors.js'
+import { readAuthorization } from '../../request/authorization.js'
 import type { Metrics } from '../../metrics.js'
 import type { HttpContext, Route } from '../router.js'
-
-const BEARER = /^Bearer ([\x21-\x7e]{1,256})$/
 
 /**
  * `GET /metrics`: Prometheus text. Open by default (scrapers sit on the private network);
@@ -12,8 +11,8 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,256})$/
 export function metricsRoutes(metrics: Metrics, token: string | undefined): Route[] {
   const authorize = ({ req }: HttpContext) => {
     if (token === undefined) return
-    const match = BEARER.exec(req.headers.authorization ?? '')
-    if (!match || !secretsEqual(match[1]!, token)) throw new ApiError('UNAUTHORIZED', 'A metrics bearer token is required.')
+    const authorization = readAuthorization(req.headers.authorization)
+    if (authorization.scheme !== 'bearer' || authorization.token === null || !secretsEqual(authorization.token, token)) throw new ApiError('UNAUTHORIZED', 'A metrics bearer token is required.')
   }
   return [
     {
