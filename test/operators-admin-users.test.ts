@@ -83,3 +83,11 @@ test('admin users › should answer 405 with Allow to a GET on a disable route',
 })
 
 test.run()
+
+test('admin users › should refuse to disable the last enabled admin with 409 LAST_ADMIN, changing nothing', async () => {
+  const res = await request(srv.url, 'POST', '/admin/users/admin/disable', { headers: admin })
+  assert.is(res.status, 409)
+  assert.is(res.body.error_info.error_code, 'LAST_ADMIN')
+  assert.is((await request(srv.url, 'GET', '/admin/devices', { headers: admin })).status, 200, 'the backoffice session still works')
+  assert.ok(await backofficeLogin(srv.url), 'the admin can still log in')
+})

@@ -153,6 +153,13 @@ test('cli › user disable should revoke sessions and block login on the running
   assert.is((await request(srv.url, 'POST', '/session', { body: { username: 'ida', password: 'password-123' } })).status, 200)
   assert.is(missing.code, 1)
   assert.match(missing.stderr, /no user "nobody"/)
+
+  // dora (an admin added above) may go; then admin is the last enabled one and may not.
+  ok(await cli(['user', 'disable', 'dora']), 'user disable dora')
+  const lastAdmin = await cli(['user', 'disable', 'admin'])
+  assert.is(lastAdmin.code, 1)
+  assert.match(lastAdmin.stderr, /LAST_ADMIN/)
+  assert.ok(await backofficeLogin(srv.url), 'the last admin is still enabled')
 })
 
 test('cli › user passwd should set the piped password and revoke every session', async () => {

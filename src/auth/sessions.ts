@@ -1,6 +1,7 @@
 import { ApiError } from '../errors.js'
 import {
   ConflictError,
+  LastAdminError,
   isSessionLive,
   type DeviceRecord,
   type RevokeReason,
@@ -211,9 +212,9 @@ export class SessionService {
     return revoked
   }
 
-  /** Disables (revoking every session) or re-enables an account; returns the revoked ids. */
+  /** Disables (revoking every session) or re-enables an account; returns the revoked ids. 409 LAST_ADMIN for the last enabled admin. */
   async setDisabled(userId: string, disabled: boolean): Promise<string[]> {
-    const revoked = await this.deps.store.setUserDisabled(userId, disabled, this.deps.now())
+    const revoked = await refusingLastAdmin(() => this.deps.store.setUserDisabled(userId, disabled, this.deps.now()))
     this.announce(revoked, 'account_disabled')
     return revoked
   }
@@ -274,3 +275,12 @@ export class SessionService {
   }
 }
 
+/** Runs a store change that may hit the last-admin rule, as 409 LAST_ADMIN. */
+async function refusingLastAdmin<T>(change: () => Promise<T>): Promise<T> {
+  try {
+    return await change()
+  } catch (e) {
+    if (e instanceof LastAdminError) throw new ApiError('LAST_ADMIN')
+    throw e
+  }
+}

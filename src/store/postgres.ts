@@ -6,6 +6,7 @@ import { migratePostgres } from './postgres-migrate.js'
 import { createPostgresPool, inTransaction, parsePostgresUrl, type PoolOptions, type PostgresTarget } from './postgres-pool.js'
 import {
   ConflictError,
+  LastAdminError,
   type ConnectionListing,
   type ConnectionRow,
   type ListOptions,
@@ -152,6 +153,7 @@ export class PostgresStore implements Store {
 
   async setUserDisabled(userId: string, disabled: boolean, now: number): Promise<string[]> {
     return inTransaction(this.pool, async (db) => {
+      if (disabled) await refuseLastAdmin(db, userId)
       await db.query('UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3', [disabled, now, userId])
       return disabled ? revokeUserLive(db, userId, null, 'account_disabled', now) : []
     })
@@ -332,6 +334,16 @@ export class PostgresStore implements Store {
     this.closed = true
     await this.pool.end()
   }
+}
+
+/**
+ * Inside a transaction: throws LastAdminError when `userId` is the only enabled admin. The enabled
+ * admins' rows are locked first, so two transactions disabling the last two admins at once
+ * serialise here and the second sees the first's change.
+ */
+async function refuseLastAdmin(db: Db, userId: string): Promise<void> {
+  const { rows } = await db.query<{ id: string }>("SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE")
+  if (rows.some((r) => r.id === userId) && rows.length === 1) throw new LastAdminError()
 }
 
 function revokeUserLive(db: Db, userId: string, exceptId: string | null, reason: RevokeReason, now: number): Promise<string[]> {

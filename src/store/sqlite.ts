@@ -9,6 +9,7 @@ import { SqliteCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-chec
 import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
 import {
   ConflictError,
+  LastAdminError,
   type ConnectionListing,
   type ConnectionRow,
   type ListOptions,
@@ -85,6 +86,8 @@ export class SqliteStore implements Store {
       hasAdmin: p("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").pluck(),
       setPassword: p('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
       setDisabled: p('UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?'),
+      isEnabledAdmin: p("SELECT 1 FROM users WHERE id = ? AND role = 'admin' AND disabled = 0").pluck(),
+      otherEnabledAdmins: p("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?").pluck(),
       insertSession: p(`INSERT INTO sessions (id, token_hash, user_id, kind, device_name, user_agent, ip, created_at, last_seen_at, expires_at)
         VALUES (@id, @tokenHash, @userId, @kind, @deviceName, @userAgent, @ip, @createdAt, @lastSeenAt, @expiresAt)`),
       sessionByHash: p(`SELECT s.*, u.username, u.role, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id
@@ -161,9 +164,15 @@ export class SqliteStore implements Store {
 
   async setUserDisabled(userId: string, disabled: boolean, now: number): Promise<string[]> {
     return this.db.transaction(() => {
+      if (disabled) this.refuseLastAdmin(userId)
       this.s.setDisabled.run(disabled ? 1 : 0, now, userId)
       return disabled ? this.revokeUserSessionsSync(userId, null, 'account_disabled', now) : []
     }).immediate()
+  }
+
+  /** Inside a write transaction: throws LastAdminError when `userId` is the only enabled admin. */
+  private refuseLastAdmin(userId: string): void {
+    if (this.s.isEnabledAdmin.get(userId) !== undefined && (this.s.otherEnabledAdmins.get(userId) as number) === 0) throw new LastAdminError()
   }
 
   async createSession(session: NewSession): Promise<void> {

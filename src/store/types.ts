@@ -107,6 +107,13 @@ export class ConflictError extends Error {
   }
 }
 
+/** The change would leave no enabled admin account (disable, demote or delete of the last one). */
+export class LastAdminError extends Error {
+  constructor() {
+    super('the last enabled admin cannot be disabled, demoted or deleted')
+  }
+}
+
 /**
  * Persistence of users, sessions, nodes and live connections. Every method is async so that the
  * PostgreSQL store fits the same interface; every multi-row write is one transaction.
@@ -124,7 +131,10 @@ export interface Store {
   hasAdmin(): Promise<boolean>
   /** Sets the hash and revokes every other live session of the user; returns the revoked ids. */
   updatePassword(userId: string, passwordHash: string, keepSessionId: string | null, now: number): Promise<string[]>
-  /** Disabling also revokes every live session of the user; returns the revoked ids. */
+  /**
+   * Disabling also revokes every live session of the user; returns the revoked ids. Throws
+   * LastAdminError, changing nothing, when it would disable the last enabled admin.
+   */
   setUserDisabled(userId: string, disabled: boolean, now: number): Promise<string[]>
 
   createSession(session: NewSession): Promise<void>

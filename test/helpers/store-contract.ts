@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ConflictError, type ConnectionRow, type NewSession, type NewUser, type Store } from '../../src/store/types.js'
+import { ConflictError, LastAdminError, type ConnectionRow, type NewSession, type NewUser, type Store } from '../../src/store/types.js'
 
 /**
  * The behaviour every Store must have, as uvu suites: the SQLite and the PostgreSQL store run the
@@ -176,6 +176,39 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     assert.equal(await store.setUserDisabled(u.id, false, T + 6), [])
     assert.is((await store.findUserById(u.id))!.disabled, false)
     assert.is((await store.findSessionById(a.id))!.revokedAt, T + 5, 'enabling must not revive sessions')
+  })
+
+  users('should refuse to disable the last enabled admin, changing nothing, and allow it while another is enabled', async () => {
+    const { store } = ctx
+    const first = newUser({ role: 'admin' })
+    await store.createUser(first)
+    const s = newSession(first.id)
+    await store.createSession(s)
+    assert.instance(await store.setUserDisabled(first.id, true, T + 1).catch((e) => e), LastAdminError)
+    assert.is((await store.findUserById(first.id))!.disabled, false)
+    assert.is((await store.findSessionById(s.id))!.revokedAt, null, 'no session revoked by the refused change')
+
+    const disabledAdmin = newUser({ role: 'admin', disabled: true })
+    await store.createUser(disabledAdmin)
+    assert.instance(await store.setUserDisabled(first.id, true, T + 2).catch((e) => e), LastAdminError, 'a disabled admin does not count')
+
+    const second = newUser({ role: 'admin' })
+    await store.createUser(second)
+    assert.equal(await store.setUserDisabled(first.id, true, T + 3), [s.id])
+    assert.instance(await store.setUserDisabled(second.id, true, T + 4).catch((e) => e), LastAdminError)
+    assert.equal(await store.setUserDisabled(disabledAdmin.id, true, T + 5), [], 'disabling a disabled admin changes nothing and is allowed')
+  })
+
+  users('should never leave zero enabled admins when two disables race', async () => {
+    const { store } = ctx
+    const a = newUser({ role: 'admin' })
+    const b = newUser({ role: 'admin' })
+    await store.createUser(a)
+    await store.createUser(b)
+    const results = await Promise.allSettled([store.setUserDisabled(a.id, true, T + 1), store.setUserDisabled(b.id, true, T + 1)])
+    assert.equal(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
+    const enabled = [(await store.findUserById(a.id))!, (await store.findUserById(b.id))!].filter((u) => !u.disabled)
+    assert.is(enabled.length, 1)
   })
 
   // ── sessions ───────────────────────────────────────────────────────────────────────────────
