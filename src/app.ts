@@ -98,7 +98,13 @@ export function createApp(deps: AppDeps): App {
     upgradeLimit: limits.upgrade,
     backstop: backstop.upgrade,
   })
-  const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), limits, log, now }
+  const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), limits, log, now, metrics }
+  // The CLI names one live node to count each of its actions, so sums across nodes stay exact.
+  bus.subscribe((event) => {
+    if (event.type !== 'operator_action' || event.countOn !== gateway.nodeId) return
+    metrics.operatorAction(event.action, event.via)
+    if (event.revoked) metrics.revoked(event.revoked.reason, event.revoked.count)
+  })
   const router = new Router([
     ...serviceRoutes(() => draining),
     ...metricsRoutes(metrics, config.metricsToken),

@@ -37,6 +37,8 @@ export interface Metrics {
   login(kind: string, result: string): void
   /** Sessions revoked, by reason. */
   revoked(reason: string, count: number): void
+  /** One operator action (a change, not a listing), by action and where it came from (`http`, `service`, `cli`). */
+  operatorAction(action: string, via: string): void
   /** An error escaped a request or upgrade handler and the backstop answered 500 (a bug: alert on it). */
   unhandledError(site: string): void
   /** Where the login queue depth is read on each scrape (the password pool). */
@@ -78,6 +80,12 @@ export function createMetrics(): Metrics {
     labelNames: ['reason'],
     registers,
   })
+  const operatorActions = new Counter({
+    name: 'chatgate_operator_actions_total',
+    help: 'Operator actions (changes), by action and by where they came from: http (backoffice session), service (token), cli.',
+    labelNames: ['action', 'via'],
+    registers,
+  })
   const unhandled = new Counter({
     name: 'chatgate_unhandled_errors_total',
     help: 'Errors that escaped a request or upgrade handler and were answered 500 by the backstop.',
@@ -102,6 +110,8 @@ export function createMetrics(): Metrics {
   const handshakeResult = boundedLabel(new Set())
   const loginResult = boundedLabel(new Set())
   const reasonLabel = boundedLabel(new Set())
+  const actionLabel = boundedLabel(new Set())
+  const viaLabel = boundedLabel(new Set())
 
   return {
     registry,
@@ -116,6 +126,7 @@ export function createMetrics(): Metrics {
     revoked(reason, count) {
       if (count > 0) revocations.inc({ reason: reasonLabel(reason) }, count)
     },
+    operatorAction: (action, via) => operatorActions.inc({ action: actionLabel(action), via: viaLabel(via) }),
     unhandledError: (site) => unhandled.inc({ site: site === 'upgrade' ? 'upgrade' : 'request' }),
     readLoginQueueFrom(read) {
       readQueue = read

@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/log.js'
 import { createMetrics } from '../src/metrics.js'
 import { openStore } from '../src/store/open.js'
-import { authHeaders, login, registerUser, request } from './helpers/http.js'
+import { authHeaders, backofficeLogin, login, registerUser, request } from './helpers/http.js'
 import { startServer, type TestServer } from './helpers/server.js'
 
 /** The value of one sample line (`name{labels} value`), or 0 when the series does not exist yet. */
@@ -83,6 +83,16 @@ open('metrics › should count revocations by reason', async () => {
   const text = (await scrape(srv.url)).text
   assert.is(sample(text, series) - before, 1)
   assert.is(sample(text, 'chatgate_sessions_revoked_total{reason="revoked_by_user"}'), 0, 'nothing else was left to revoke')
+})
+
+open('metrics › should count operator changes by action and caller, and not listings', async () => {
+  await registerUser(srv.url, 'opal')
+  const admin = await backofficeLogin(srv.url)
+  await request(srv.url, 'GET', '/admin/devices', { headers: authHeaders(admin.token, admin.username) })
+  await request(srv.url, 'POST', '/admin/users/opal/disable', { headers: authHeaders(admin.token, admin.username) })
+  const text = (await scrape(srv.url)).text
+  assert.is(sample(text, 'chatgate_operator_actions_total{action="disable_user",via="http"}'), 1)
+  assert.is(sample(text, 'chatgate_operator_actions_total{action="list_devices",via="http"}'), 0)
 })
 
 open("metrics › should count the gateway's handshakes and connections through the observer object", async () => {

@@ -18,6 +18,11 @@ export type BusEvent =
   | { type: 'session_connected'; nodeId: string; sessionId: string; connectionId: string; connectedAt: number }
   /** These users' devices changed on `nodeId`; nodes holding their sockets push a fresh `devices` frame. */
   | { type: 'devices_changed'; nodeId: string; userIds: string[] }
+  /**
+   * An operator acted outside any node (the CLI). The node `countOn` (one live node, chosen by the
+   * sender, or null when none is live) counts it in its metrics, so sums across nodes stay exact.
+   */
+  | { type: 'operator_action'; action: string; via: 'cli'; countOn: string | null; revoked: { reason: RevokeReason; count: number } | null }
 
 /** Publish/subscribe between the parts of one node, or between nodes. */
 export interface Bus {

@@ -3,11 +3,17 @@ import { userInfo } from 'node:os'
 import type { Logger } from 'pino'
 import { createPasswordHasher, type PasswordHasher } from '../auth/passwords.js'
 import { SessionService } from '../auth/sessions.js'
+import { RedisBus } from '../bus/redis.js'
+import type { BusEvent } from '../bus/types.js'
 import { loadConfig, type Config } from '../config.js'
+import { liveNodesSince } from '../devices.js'
 import { createLogger } from '../log.js'
 import { openStore, sqlitePathOf } from '../store/open.js'
-import type { Store } from '../store/types.js'
+import type { RevokeReason, Store } from '../store/types.js'
 import { CliError } from './errors.js'
+
+/** How long the CLI waits for Redis before it acts without it (the nodes' database watcher still sees the change). */
+const BUS_CONNECT_TIMEOUT_MS = 2_000
 
 /** What a command works with: the same store and session service the server uses. */
 export interface CliContext {
@@ -18,6 +24,11 @@ export interface CliContext {
   now: () => number
   /** Fields every audit line of the CLI carries. */
   actor: { actor: 'cli'; os_user: string }
+  /**
+   * Records one operator action: an `info` audit line, and (with REDIS_URL) an `operator_action`
+   * event that one live node counts in its metrics, with the sessions the action revoked.
+   */
+  audit(action: string, details: Record<string, unknown>): Promise<void>
 }
 
 /** The password pool, started only when a command first hashes (most commands never do). */
@@ -57,23 +68,51 @@ export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, wo
   if (path !== null && path !== ':memory:' && !create && !existsSync(path)) {
     throw new CliError(`no database at ${path}: set DATABASE_URL to the server's database (default ./data/chatgate.db)`)
   }
-  // Quiet by default: the command's own output is the record; LOG_LEVEL=info shows the audit lines on stderr.
-  const log = createLogger(env.LOG_LEVEL ? config.logLevel : 'warn', process.stderr)
+  // Audit lines (info) go to stderr as JSON at the default level; the command's own output is on stdout.
+  const log = createLogger(config.logLevel, process.stderr)
   const actor = { actor: 'cli' as const, os_user: osUser() }
   const hasher = lazyHasher(() => createPasswordHasher({ cost: config.bcryptCost, threads: 1, maxQueue: 10 }))
   const store = await openStore(config.databaseUrl)
+  const bus = config.redisUrl ? await openCliBus(config, log) : null
+  const publishing: Promise<void>[] = []
+  const publish = (event: BusEvent) => {
+    if (bus) publishing.push(bus.publish(event))
+  }
+  let revoked: { reason: RevokeReason; count: number } | null = null
   const sessions = new SessionService({
     store,
     hasher,
     now: Date.now,
     sessionTtlMs: config.sessionTtlMs,
-    // No bus here: the running server's watcher sees revocations in the database.
-    onRevoked: (ids, reason) => log.info({ event: 'sessions_revoked', reason, count: ids.length, session_ids: ids, ...actor }, 'sessions revoked'),
+    // With Redis, every node closes the sockets at once; without it, the nodes' database watcher does.
+    onRevoked: (ids, reason) => {
+      revoked = { reason, count: (revoked?.count ?? 0) + ids.length }
+      log.info({ event: 'sessions_revoked', reason, count: ids.length, session_ids: ids, ...actor }, 'sessions revoked')
+      publish({ type: 'sessions_revoked', sessionIds: ids, reason })
+    },
   })
+  async function audit(action: string, details: Record<string, unknown>): Promise<void> {
+    log.info({ event: 'admin_action', action, ...actor, via: 'cli', ...details }, 'admin action')
+    if (!bus) return
+    const [countOn] = await store.listNodes(liveNodesSince(config.nodeHeartbeatMs, Date.now()))
+    publish({ type: 'operator_action', action, via: 'cli', countOn: countOn?.id ?? null, revoked })
+  }
   try {
-    return await work({ config, store, sessions, log, now: Date.now, actor })
+    return await work({ config, store, sessions, log, now: Date.now, actor, audit })
   } finally {
+    await Promise.all(publishing)
+    await bus?.close()
     await hasher.close()
     await store.close()
+  }
+}
+
+/** The bus to the running nodes, or null (with a warning) when Redis does not answer in time. */
+async function openCliBus(config: Config, log: Logger): Promise<RedisBus | null> {
+  try {
+    return await RedisBus.open({ url: config.redisUrl!, prefix: config.redisPrefix, log, connectTimeoutMs: BUS_CONNECT_TIMEOUT_MS })
+  } catch (err) {
+    log.warn({ err, event: 'bus_unavailable' }, 'redis is not reachable: the nodes will see this change through the database within a second')
+    return null
   }
 }

@@ -129,7 +129,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     announce: (userIds) => publish({ type: 'devices_changed', nodeId, userIds }),
   })
   const revocations = new Revocations({ store, registry, notifier, log, now })
-  const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids) => revocations.apply(ids) })
+  const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids) => revocations.apply(ids, 'watcher') })
   const expiry = new ExpirySweep({ store, registry, log, now })
   const liveness = new Liveness({ registry, heartbeatMs: config.heartbeatMs })
   const presence = new NodePresence({ store, log, now, nodeId, heartbeatMs: config.nodeHeartbeatMs, onStalled: () => registry.rewriteAll() })
@@ -165,7 +165,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     switch (event.type) {
       case 'sessions_revoked':
         watcher.markHandled(event.sessionIds)
-        revocations.apply(event.sessionIds)
+        revocations.apply(event.sessionIds, 'bus')
         return
       case 'session_connected':
         // Another node accepted this pair: under `replace` its socket wins over older ones here.

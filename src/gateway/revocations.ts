@@ -20,7 +20,8 @@ export class Revocations {
     private readonly deps: { store: Store; registry: Registry; notifier: DeviceNotifier; log: Logger; now: () => number },
   ) {}
 
-  apply(sessionIds: string[]): void {
+  /** Closes the local sockets of these sessions; `source` says how the revocation arrived (logged at debug). */
+  apply(sessionIds: string[], source: 'bus' | 'watcher'): void {
     const at = this.deps.now()
     for (const [id, when] of this.recent) {
       if (at - when < RECENT_MS) break // insertion order is time order
@@ -34,6 +35,7 @@ export class Revocations {
       if (conns.length === 0) offline.push(id)
       for (const c of conns) c.revoke('SESSION_REVOKED')
     }
+    this.deps.log.debug({ event: 'revocations_applied', source, count: sessionIds.length, closed: sessionIds.length - offline.length }, 'revocations applied')
     if (offline.length > 0 && this.deps.registry.size > 0) void this.refreshDevices(offline)
   }
 

@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import { authRecordFromRow, postgresParam, sessionWithDevicesFromRows, sessionWithDevicesSql } from './handshake-read.js'
 import { paginate } from './paginate.js'
-import { connectionFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
+import { connectionFromRow, nodeFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
 import { migratePostgres } from './postgres-migrate.js'
 import { createPostgresPool, inTransaction, parsePostgresUrl, type PoolOptions, type PostgresTarget } from './postgres-pool.js'
 import {
@@ -12,6 +12,7 @@ import {
   type ListOptions,
   type NewSession,
   type NewUser,
+  type NodeListing,
   type Page,
   type RevokeReason,
   type SessionAuthRecord,
@@ -302,6 +303,15 @@ export class PostgresStore implements Store {
       [userId, aliveSince],
     )
     return rows.map((r) => r.node_id)
+  }
+
+  async listNodes(aliveSince: number): Promise<NodeListing[]> {
+    const { rows } = await this.pool.query(
+      `SELECT n.id, n.started_at, n.heartbeat_at, (SELECT count(*) FROM connections c WHERE c.node_id = n.id) AS connections
+       FROM nodes n WHERE n.heartbeat_at >= $1 ORDER BY n.id`,
+      [aliveSince],
+    )
+    return rows.map(nodeFromRow)
   }
 
   async heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void> {

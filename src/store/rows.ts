@@ -1,4 +1,4 @@
-import type { ConnectionListing, RevokeReason, SessionRow, UserRow } from './types.js'
+import type { ConnectionListing, NodeListing, RevokeReason, SessionRow, UserRow } from './types.js'
 
 /** A result row of either store, keyed by column name (snake_case, as in the schemas). */
 export type Row = Record<string, unknown>
@@ -42,4 +42,12 @@ export const connectionFromRow = (r: Row): ConnectionListing => ({
   connectedAt: r.connected_at as number,
   username: r.username as string,
   deviceName: r.device_name as string,
+})
+
+/** A node row with its connection count (a bigint count in PostgreSQL, read as a number). */
+export const nodeFromRow = (r: Row): NodeListing => ({
+  id: r.id as string,
+  startedAt: r.started_at as number,
+  heartbeatAt: r.heartbeat_at as number,
+  connections: Number(r.connections),
 })

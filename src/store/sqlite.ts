@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { authRecordFromRow, sessionWithDevicesFromRows, sessionWithDevicesSql, sqliteParam } from './handshake-read.js'
 import { paginate } from './paginate.js'
-import { connectionFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
+import { connectionFromRow, nodeFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
 import { SqliteCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js'
 import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
 import {
@@ -15,6 +15,7 @@ import {
   type ListOptions,
   type NewSession,
   type NewUser,
+  type NodeListing,
   type Page,
   type RevokeReason,
   type SessionAuthRecord,
@@ -111,6 +112,8 @@ export class SqliteStore implements Store {
         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`),
       deleteNodeConnections: p('DELETE FROM connections WHERE node_id = ?'),
       deleteNode: p('DELETE FROM nodes WHERE id = ?'),
+      liveNodes: p(`SELECT n.id, n.started_at, n.heartbeat_at, (SELECT count(*) FROM connections c WHERE c.node_id = n.id) AS connections
+        FROM nodes n WHERE n.heartbeat_at >= ? ORDER BY n.id`),
       deadNodes: p('SELECT id FROM nodes WHERE heartbeat_at < ?').pluck(),
       orphanConnections: p('DELETE FROM connections WHERE node_id NOT IN (SELECT id FROM nodes)'),
     }
@@ -283,6 +286,10 @@ export class SqliteStore implements Store {
 
   async listUserNodes(userId: string, aliveSince: number): Promise<string[]> {
     return this.s.userNodes.all(userId, aliveSince) as string[]
+  }
+
+  async listNodes(aliveSince: number): Promise<NodeListing[]> {
+    return (this.s.liveNodes.all(aliveSince) as Row[]).map(nodeFromRow)
   }
 
   async heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void> {

@@ -80,6 +80,14 @@ export interface ConnectionListing extends ConnectionRow {
   deviceName: string
 }
 
+/** A gateway node as operators see it. */
+export interface NodeListing {
+  id: string
+  startedAt: number
+  heartbeatAt: number
+  connections: number
+}
+
 export type NewUser = Omit<UserRow, 'disabled'> & { disabled?: boolean }
 export type NewSession = Omit<SessionRow, 'revokedAt' | 'revokedReason'> & { tokenHash: Buffer }
 
@@ -173,6 +181,8 @@ export interface Store {
   /** Ids of the live nodes (heartbeat at or after `aliveSince`) holding a connection of the user, sorted. */
   listUserNodes(userId: string, aliveSince: number): Promise<string[]>
 
+  /** The live nodes (heartbeat at or after `aliveSince`) with their connection counts, by id. */
+  listNodes(aliveSince: number): Promise<NodeListing[]>
   /** Registers or refreshes this node's heartbeat. */
   heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void>
   /** Removes a node and its connections (clean shutdown, or a restart of the same node id). */

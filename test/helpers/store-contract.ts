@@ -497,6 +497,22 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     )
   })
 
+  nodes('should list live nodes by id with their connection counts, and not the stale ones', async () => {
+    const { store } = ctx
+    const { u, su } = await twoUsersWithSessions(store)
+    await store.heartbeatNode('node-b', T - 5, T + 100)
+    await store.heartbeatNode('node-a', T - 9, T + 90)
+    await store.heartbeatNode('stale', T, T)
+    await store.applyConnectionChanges(
+      [conn({ sessionId: su.id, userId: u.id, nodeId: 'node-b' }), conn({ sessionId: su.id, userId: u.id, nodeId: 'node-b' })],
+      [],
+    )
+    assert.equal(await store.listNodes(T + 50), [
+      { id: 'node-a', startedAt: T - 9, heartbeatAt: T + 90, connections: 0 },
+      { id: 'node-b', startedAt: T - 5, heartbeatAt: T + 100, connections: 2 },
+    ])
+  })
+
   nodes('should read a token\'s session, its user and the user\'s live devices with counts in one call', async () => {
     const { store } = ctx
     const u = newUser()

@@ -45,7 +45,7 @@ ${commonHelp}
     const email = typeof values.email === 'string' ? parseEmail(values.email) : null
     const { password, generated } = await choosePassword(io)
     const user = await ctx.sessions.createUser({ username: input.args[0]!, password, email, role: values.admin ? 'admin' : 'user' })
-    ctx.log.info({ event: 'admin_action', action: 'add_user', ...ctx.actor, user_id: user.id, username: user.username, role: user.role }, 'admin action')
+    await ctx.audit('add_user', { user_id: user.id, username: user.username, role: user.role })
     if (input.json) {
       io.out(renderJson({ user: toAdminUserView(user), ...(generated ? { password } : {}) }))
       return
@@ -76,10 +76,7 @@ ${commonHelp}
       const { ctx, io } = input
       const done = await setUserDisabled(ctx.store, ctx.sessions, input.args[0]!, disabled)
       if (!done) throw new CliError(`no user "${inert(input.args[0]!)}"`)
-      ctx.log.info(
-        { event: 'admin_action', action: `${verb}_user`, ...ctx.actor, user_id: done.user.id, username: done.user.username, revoked: done.revoked },
-        'admin action',
-      )
+      await ctx.audit(`${verb}_user`, { user_id: done.user.id, username: done.user.username, revoked: done.revoked })
       if (input.json) io.out(renderJson({ user: toAdminUserView(done.user), revoked: done.revoked }))
       else io.out(`${verb}d ${done.user.username}${disabled ? `; revoked ${plural(done.revoked, 'session')}` : ''}\n`)
     },
@@ -106,7 +103,7 @@ ${commonHelp}
     const user = await requireUser(input, input.args[0]!)
     const { password, generated } = await choosePassword(io)
     const revoked = (await ctx.sessions.resetPassword(user.id, password)).length
-    ctx.log.info({ event: 'admin_action', action: 'reset_password', ...ctx.actor, user_id: user.id, username: user.username, revoked }, 'admin action')
+    await ctx.audit('reset_password', { user_id: user.id, username: user.username, revoked })
     if (input.json) {
       io.out(renderJson({ user: toAdminUserView(user), revoked, ...(generated ? { password } : {}) }))
       return

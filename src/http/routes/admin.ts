@@ -42,12 +42,14 @@ const actorOf = (caller: AdminCaller) =>
     : { actor: 'admin', actor_user_id: caller.auth.user.id, actor_session_id: caller.auth.session.id }
 
 /** Operators' routes (`/admin/*`): a backoffice session of an admin or the service token. */
-export function adminRoutes({ config, store, sessions, guards, log, now }: RouteDeps): Route[] {
-  /** The audit line of one admin call: reads at debug (a polling backend must not flood the log), changes at info. */
+export function adminRoutes({ config, store, sessions, guards, log, now, metrics }: RouteDeps): Route[] {
+  /** The audit line of one admin call: reads at debug (a polling backend must not flood the log), changes at info and counted. */
   function audit(ctx: HttpContext, caller: AdminCaller, action: string, details: Record<string, unknown> = {}, change = true) {
-    const line = { event: 'admin_action', action, ...actorOf(caller), ip: ctx.client.ip, ...details }
-    if (change) log.info(line, 'admin action')
-    else log.debug(line, 'admin action')
+    const via = caller.kind === 'service' ? 'service' : 'http'
+    const line = { event: 'admin_action', action, ...actorOf(caller), via, ip: ctx.client.ip, ...details }
+    if (!change) return log.debug(line, 'admin action')
+    log.info(line, 'admin action')
+    metrics.operatorAction(action, via)
   }
 
   async function setDisabled(ctx: HttpContext, disabled: boolean) {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { SessionService } from '../../auth/sessions.js'
 import type { Config } from '../../config.js'
 import type { Limits } from '../../limits/limits.js'
+import type { Metrics } from '../../metrics.js'
 import type { Store } from '../../store/types.js'
 import type { Guards } from '../guards.js'
 
@@ -14,4 +15,5 @@ export interface RouteDeps {
   limits: Limits
   log: Logger
   now: () => number
+  metrics: Metrics
 }
