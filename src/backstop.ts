@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { ApiError } from './errors.js'
-import { errorBody } from './http/respond.js'
+import { errorBody } from './envelope.js'
 import { writeRefusal } from './gateway/refuse.js'
 
 /** Where an error escaped to: a request handler or the upgrade path. */

@@ -1,5 +1,5 @@
 import { toValidUsername } from '../auth/rules.js'
-import { parseLimit, type ListQuery } from '../operators.js'
+import { parseLimit, type ListQuery } from '../operators/operators.js'
 import { decodeCursor } from '../views.js'
 import { commonOptions } from './command.js'
 import { UsageError } from './errors.js'

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { MAX_TOKEN_LENGTH } from '../auth/tokens.js'
 import { ApiError } from '../errors.js'
-import { readHeaderCredentials, type Credentials } from '../http/credentials.js'
+import { readHeaderCredentials, type Credentials } from '../request/credentials.js'
 
 /** The one subprotocol chatgate speaks; the server selects it and nothing else. */
 export const SUBPROTOCOL = 'chatgate.v1'

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { listUserDevices } from '../devices.js'
+import { listUserDevices } from '../auth/devices.js'
 import type { Store } from '../store/types.js'
 import { withLocalCounts } from './device-list.js'
 import { devicesFrame } from './frames.js'

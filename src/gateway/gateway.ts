@@ -5,13 +5,14 @@ import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer, type RawData, type ServerOptions } from 'ws'
 import type { SessionService } from '../auth/sessions.js'
 import { createId } from '../auth/tokens.js'
-import type { Bus, BusEvent } from '../bus/types.js'
+import type { Bus, BusEvent } from '../cluster/bus.js'
+import { subscribeToBus } from './bus-dispatch.js'
 import type { Config } from '../config.js'
 import { ApiError } from '../errors.js'
-import { clientInfo } from '../http/client-info.js'
-import type { ClientInfo } from '../http/router.js'
+import { clientInfo } from '../request/client-info.js'
+import type { ClientInfo } from '../request/client-info.js'
 import type { Limits } from '../limits/limits.js'
-import type { EventDeliverer } from '../push.js'
+import type { EventDeliverer } from '../cluster/push.js'
 import type { Store } from '../store/types.js'
 import { CloseCode } from './close-codes.js'
 import { GatewaySocket, LiveConnection, type EndCause } from './connection.js'
@@ -23,7 +24,7 @@ import { eventFrame, welcomeFrame } from './frames.js'
 import { admitNow, admitUpgrade, type Admission, type HandshakeDeps } from './handshake.js'
 import { Liveness } from './liveness.js'
 import { handleClientMessage } from './messages.js'
-import { NodePresence } from './node-presence.js'
+import { NodePresence } from '../cluster/node-presence.js'
 import { noopObserver, type GatewayObserver } from './observer.js'
 import { PushDelivery } from './push-delivery.js'
 import { writeRefusal } from './refuse.js'
@@ -78,16 +79,6 @@ export interface Gateway extends EventDeliverer {
 /** Error listener of a socket whose upgrade is being checked (ws installs its own after the upgrade). */
 function destroyOnError(this: Duplex): void {
   this.destroy()
-}
-
-/**
- * node:net caches getpeername's answer on the socket (`_peername`, an object with the address
- * strings, ~90 bytes) once `remoteAddress` was read, for the socket's life. The connection keeps
- * the IP it needs; a later read just asks the kernel again.
- */
-function forgetPeername(socket: Duplex): void {
-  const s = socket as Duplex & { _peername?: unknown }
-  if (s._peername !== undefined) s._peername = undefined
 }
 
 /** Builds the gateway; wire `handleUpgrade` to the HTTP server and call `start()` before listening. */
@@ -153,37 +144,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     wasJustRevoked: (id) => revocations.wasJustRevoked(id),
   }
 
-  const unsubscribe = bus.subscribe((event) => {
-    try {
-      onBusEvent(event)
-    } catch (err) {
-      log.error({ err, event: 'bus_event_failed', type: event.type }, 'could not handle a bus event')
-    }
-  })
-
-  function onBusEvent(event: BusEvent): void {
-    switch (event.type) {
-      case 'sessions_revoked':
-        watcher.markHandled(event.sessionIds)
-        revocations.apply(event.sessionIds, 'bus')
-        return
-      case 'session_connected':
-        // Another node accepted this pair: under `replace` its socket wins over older ones here.
-        if (event.nodeId === nodeId || config.duplicatePolicy !== 'replace') return
-        for (const c of registry.ofSession(event.sessionId)) if (isOlder(c, event)) c.revoke('SESSION_REPLACED')
-        return
-      case 'user_event':
-        push.onUserEvent(event)
-        return
-      case 'user_event_delivered':
-        push.onDelivered(event)
-        return
-      case 'devices_changed':
-        if (event.nodeId === nodeId) return
-        for (const userId of event.userIds) if (registry.hasUser(userId)) notifier.changed(userId, null, 'remote')
-        return
-    }
-  }
+  const unsubscribe = subscribeToBus({ bus, nodeId, duplicatePolicy: config.duplicatePolicy, registry, watcher, revocations, notifier, push, log })
 
   /** Sends `{"type":"event","data":…}` to the user's sockets on this node; returns how many got it. */
   function deliverLocal(userId: string, data: unknown): number {
@@ -324,7 +285,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     } finally {
       socket.uncork()
     }
-    forgetPeername(socket)
   }
 
   async function drain(): Promise<void> {
@@ -378,13 +338,4 @@ export function createGateway(deps: GatewayDeps): Gateway {
     drain,
     close: () => (closing ??= close()),
   }
-}
-
-/**
- * Whether a local socket of the pair is older than the one another node accepted (so it is the
- * one replaced). Equal times (clocks tick in ms) are broken by connection id, so that exactly one
- * of two sockets accepted at once on two nodes survives.
- */
-function isOlder(conn: LiveConnection, other: { connectedAt: number; connectionId: string }): boolean {
-  return conn.connectedAt < other.connectedAt || (conn.connectedAt === other.connectedAt && conn.id < other.connectionId)
 }

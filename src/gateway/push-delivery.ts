@@ -1,8 +1,8 @@
 import type { Logger } from 'pino'
 import { createId } from '../auth/tokens.js'
-import type { BusEvent } from '../bus/types.js'
-import { liveNodesSince } from '../devices.js'
-import type { EventDeliverer } from '../push.js'
+import type { BusEvent } from '../cluster/bus.js'
+import { liveNodesSince } from '../cluster/liveness.js'
+import type { EventDeliverer } from '../cluster/push.js'
 import type { Store } from '../store/types.js'
 
 /** How long a push waits for the other nodes holding the user's sockets to say how many got it. */

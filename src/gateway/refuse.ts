@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { ApiError } from '../errors.js'
-import { errorBody } from '../http/respond.js'
+import { errorBody } from '../envelope.js'
 
 /** A refused socket that does not drain its response within this is destroyed anyway. */
 const REFUSAL_DRAIN_MS = 2_000

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { ErrorStatus } from '../errors.js'
-import { errorBody } from './respond.js'
+import { errorBody } from '../envelope.js'
 
 const REASON: Record<number, string> = { 400: 'Bad Request' }
 

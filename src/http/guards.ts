@@ -2,7 +2,7 @@ import type { AuthContext, SessionService } from '../auth/sessions.js'
 import { secretsEqual } from '../auth/tokens.js'
 import { ApiError } from '../errors.js'
 import { readAuthorization } from '../request/authorization.js'
-import { readHeaderCredentials } from './credentials.js'
+import { readHeaderCredentials } from '../request/credentials.js'
 import type { HttpContext } from './router.js'
 
 /** Who may call the operator routes: an admin's backoffice session, or the chat backend's service token. */

@@ -1,16 +1,11 @@
 import type { IncomingMessage } from 'node:http'
 import FindMyWay from 'find-my-way'
 import { ApiError } from '../errors.js'
-import type { Dialect } from './respond.js'
+import type { ClientInfo } from '../request/client-info.js'
+import type { Dialect } from '../envelope.js'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 const METHODS: Method[] = ['GET', 'POST', 'PUT', 'DELETE']
-
-/** Who is calling, as far as the transport tells. */
-export interface ClientInfo {
-  ip: string
-  userAgent: string
-}
 
 /** What a handler gets: the raw request plus what routing already worked out. */
 export interface HttpContext {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
-import { closeRedis, connectRedis, createRedisClient } from '../redis.js'
+import { closeRedis, connectRedis, createRedisClient } from '../cluster/redis-client.js'
 import { memoryBackend, redisBackend, type LimiterBackend } from './backend.js'
 
 /** Longest a limiter command may wait on Redis before the node counts in memory instead. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { BusEvent } from '../../src/bus/types.js'
+import type { BusEvent } from '../../src/cluster/bus.js'
 import type { App } from '../../src/app.js'
 import type { Store } from '../../src/store/types.js'
 

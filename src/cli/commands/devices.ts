@@ -1,4 +1,4 @@
-import { listLiveDevices } from '../../operators.js'
+import { listLiveDevices } from '../../operators/operators.js'
 import { encodeCursor, toDeviceView } from '../../views.js'
 import type { Command } from '../command.js'
 import { commonHelp } from '../command.js'

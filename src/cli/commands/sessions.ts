@@ -1,4 +1,4 @@
-import { listSessions, revokeSessionAsAdmin } from '../../operators.js'
+import { listSessions, revokeSessionAsAdmin } from '../../operators/operators.js'
 import { encodeCursor, toAdminSessionView } from '../../views.js'
 import { commonHelp, commonOptions, type Command } from '../command.js'
 import { CliError } from '../errors.js'

@@ -1,5 +1,5 @@
 import { parseEmail } from '../../auth/rules.js'
-import { findUser, setUserDisabled } from '../../operators.js'
+import { findUser, setUserDisabled } from '../../operators/operators.js'
 import type { UserRow } from '../../store/types.js'
 import { toAdminUserView } from '../../views.js'
 import { commonHelp, commonOptions, type Command, type CommandInput } from '../command.js'

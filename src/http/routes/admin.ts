@@ -1,6 +1,6 @@
 import { parseUsername } from '../../auth/rules.js'
 import { ApiError } from '../../errors.js'
-import { listLiveDevices, listSessions, parseLimit, revokeSessionAsAdmin, setUserDisabled, type ListQuery } from '../../operators.js'
+import { listLiveDevices, listSessions, parseLimit, revokeSessionAsAdmin, setUserDisabled, type ListQuery } from '../../operators/operators.js'
 import { decodeCursor, encodeCursor, toAdminSessionView, toAdminUserView, toDeviceView } from '../../views.js'
 import type { AdminCaller } from '../guards.js'
 import type { HttpContext, Route } from '../router.js'

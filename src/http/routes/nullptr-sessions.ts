@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { isComparablePassword, parseUsername } from '../../auth/rules.js'
 import type { LoginFailure } from '../../auth/sessions.js'
-import { listUserDevices } from '../../devices.js'
+import { listUserDevices } from '../../auth/devices.js'
 import { ApiError, type ErrorCode } from '../../errors.js'
 import { accountKey } from '../../limits/limits.js'
 import { parseWith, readJson } from '../body.js'

@@ -1,6 +1,3 @@
-import type { Store } from './store/types.js'
-import { toSessionView, type SessionView } from './views.js'
-
 /** Heartbeat periods (NODE_HEARTBEAT_MS) a node may miss before it counts as dead: its connections no longer count. */
 export const DEAD_AFTER_HEARTBEATS = 3
 /**
@@ -12,12 +9,3 @@ export const PURGE_AFTER_HEARTBEATS = 4
 
 /** The oldest heartbeat a node may have at `now` and still count as live. */
 export const liveNodesSince = (nodeHeartbeatMs: number, now: number) => now - DEAD_AFTER_HEARTBEATS * nodeHeartbeatMs
-
-/** The user's live sessions as device views, with their connection counts on live nodes. */
-export async function listUserDevices(store: Store, userId: string, now: number, nodeHeartbeatMs: number): Promise<SessionView[]> {
-  const [sessions, counts] = await Promise.all([
-    store.listActiveUserSessions(userId, now),
-    store.countUserConnections(userId, liveNodesSince(nodeHeartbeatMs, now)),
-  ])
-  return sessions.map((s) => toSessionView(s, counts.get(s.id) ?? 0))
-}

@@ -1,6 +1,11 @@
 import type { IncomingMessage } from 'node:http'
 import { isIP } from 'node:net'
-import type { ClientInfo } from './router.js'
+
+/** Who is calling, as far as the transport tells. */
+export interface ClientInfo {
+  ip: string
+  userAgent: string
+}
 
 const MAX_UA = 256
 

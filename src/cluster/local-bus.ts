@@ -1,4 +1,4 @@
-import type { Bus, BusEvent } from './types.js'
+import type { Bus, BusEvent } from './bus.js'
 
 /** The single-node bus: delivers every event to this process's subscribers, synchronously. */
 export class LocalBus implements Bus {

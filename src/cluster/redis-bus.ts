@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import { closeRedis, connectRedis, createRedisClient } from '../redis.js'
-import type { Bus, BusEvent } from './types.js'
+import { closeRedis, connectRedis, createRedisClient } from './redis-client.js'
+import type { Bus, BusEvent } from './bus.js'
 
 export interface RedisBusOptions {
   url: string

@@ -1,7 +1,7 @@
-import { toValidUsername } from './auth/rules.js'
-import type { SessionService } from './auth/sessions.js'
-import { liveNodesSince } from './devices.js'
-import { isSessionLive, type ConnectionListing, type Page, type PageCursor, type SessionWithUsername, type Store, type UserRow } from './store/types.js'
+import { toValidUsername } from '../auth/rules.js'
+import type { SessionService } from '../auth/sessions.js'
+import { liveNodesSince } from '../cluster/liveness.js'
+import { isSessionLive, type ConnectionListing, type Page, type PageCursor, type SessionWithUsername, type Store, type UserRow } from '../store/types.js'
 
 /** What operators can see and do; shared by the admin API and the CLI so both behave alike. */
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
-import { LocalBus } from './local.js'
-import { RedisBus } from './redis.js'
-import type { Bus } from './types.js'
+import { LocalBus } from './local-bus.js'
+import { RedisBus } from './redis-bus.js'
+import type { Bus } from './bus.js'
 
 /** The bus of this node: Redis pub/sub between nodes when REDIS_URL is set, else in-process. */
 export async function openBus(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, log: Logger): Promise<Bus> {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { DEAD_AFTER_HEARTBEATS, PURGE_AFTER_HEARTBEATS } from '../devices.js'
+import { DEAD_AFTER_HEARTBEATS, PURGE_AFTER_HEARTBEATS } from './liveness.js'
 import type { Store } from '../store/types.js'
 
 export interface NodePresenceDeps {
