@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { createBackstop } from './backstop.js'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
+import { AccountService } from './accounts/accounts.js'
 import { SessionService } from './auth/sessions.js'
 import { LocalBus } from './cluster/local-bus.js'
 import type { Bus } from './cluster/bus.js'
@@ -48,6 +49,7 @@ export interface App {
   server: Server
   store: Store
   sessions: SessionService
+  accounts: AccountService
   bus: Bus
   metrics: Metrics
   /** Abuse limits; the gateway calls `limits.upgrade.consume(ip)` before each upgrade. */
@@ -84,6 +86,7 @@ export function createApp(deps: AppDeps): App {
       bus.publish({ type: 'sessions_revoked', sessionIds, reason }).catch((err) => log.error({ err }, 'could not publish revocation'))
     },
   })
+  const accounts = new AccountService({ store, hasher, sessions, now })
   const limits = createLimits(config.limits, deps.limiterBackend ?? memoryBackend)
   const backstop = createBackstop(log, (site) => metrics.unhandledError(site))
   let draining = false
@@ -98,7 +101,7 @@ export function createApp(deps: AppDeps): App {
     upgradeLimit: limits.upgrade,
     backstop: backstop.upgrade,
   })
-  const routeDeps: RouteDeps = { config, store, sessions, guards: createGuards(sessions, config.serviceToken), limits, log, now, metrics }
+  const routeDeps: RouteDeps = { config, store, sessions, accounts, guards: createGuards(sessions, config.serviceToken), limits, log, now, metrics }
   // The CLI names one live node to count each of its actions, so sums across nodes stay exact.
   bus.subscribe((event) => {
     if (event.type !== 'operator_action' || event.countOn !== gateway.nodeId) return
@@ -161,6 +164,7 @@ export function createApp(deps: AppDeps): App {
     server,
     store,
     sessions,
+    accounts,
     bus,
     metrics,
     limits,

@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid'
 import type { Logger } from 'pino'
-import type { SessionService } from './auth/sessions.js'
+import type { AccountService } from './accounts/accounts.js'
 import { ApiError } from './errors.js'
 import type { Store } from './store/types.js'
 
@@ -9,14 +9,14 @@ import type { Store } from './store/types.js'
  * which is printed once to stderr (never into the structured log). Returns the password it printed.
  */
 export async function ensureAdmin(
-  deps: { store: Store; sessions: SessionService; log: Logger },
+  deps: { store: Store; accounts: AccountService; log: Logger },
   configured: string | undefined,
   print: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<string | null> {
   if (await deps.store.hasAdmin()) return null
   const password = configured ?? nanoid(24)
   try {
-    await deps.sessions.createUser({ username: 'admin', password, role: 'admin' })
+    await deps.accounts.createUser({ username: 'admin', password, role: 'admin' })
   } catch (e) {
     if (e instanceof ApiError && e.code === 'USERNAME_TAKEN') {
       // Nodes starting together on one database race here: the loser finds the winner's admin.

@@ -31,7 +31,7 @@ export async function startNode(config: Config, log: Logger, overrides: NodeOver
     bus = overrides.bus ?? (await openBus(config, log))
     if (!overrides.limiterBackend) limiter = await openLimiterStore(config, log)
     app = createApp({ ...overrides, config, store, log, bus, limiterBackend: overrides.limiterBackend ?? limiter!.backend })
-    await ensureAdmin({ store, sessions: app.sessions, log }, config.adminPassword)
+    await ensureAdmin({ store, accounts: app.accounts, log }, config.adminPassword)
     const address = await app.listen()
     const started = app
     return {

@@ -253,7 +253,7 @@ Closed('should refuse registration in both dialects with 403 SIGNUP_CLOSED and c
 })
 
 Closed('should still let existing accounts log in and operators create accounts', async () => {
-  await srv.app.sessions.createUser({ username: 'made-by-operator', password: 'password-123' })
+  await srv.app.accounts.createUser({ username: 'made-by-operator', password: 'password-123' })
   await login(srv.url, 'made-by-operator')
   const bo = await request(srv.url, 'POST', '/api/backoffice/session', { body: { username: 'admin', password: 'admin-password-123' } })
   assert.is(bo.status, 201)

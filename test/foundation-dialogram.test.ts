@@ -148,7 +148,7 @@ Sessions('should let a Dialogram account log in on the nullptr dialect by its ni
 
 Sessions('should refuse a disabled account with 403 ACCOUNT_DISABLED', async () => {
   const res = await createUser({ nickName: 'd-disabled', email: 'd-disabled@example.com', password: 'password-123' })
-  await srv.app.sessions.setDisabled(res.body.data[0].id, true)
+  await srv.app.accounts.setDisabled(res.body.data[0].id, true)
   assertDialogramError(await createSession({ email: 'd-disabled@example.com', password: 'password-123' }), 403, 'ACCOUNT_DISABLED')
   assertDialogramError(await createSession({ email: 'd-disabled@example.com', password: 'wrong-password' }), 401, 'INVALID_CREDENTIALS')
 })
@@ -158,7 +158,7 @@ Sessions('should refuse a disabled account with 403 ACCOUNT_DISABLED', async () 
 const Backoffice = suite('dialogram › POST /api/backoffice/session')
 Backoffice.before(async () => {
   srv = await startServer()
-  await srv.app.sessions.createUser({ username: 'ops', email: 'ops@example.com', password: 'ops-password-1', role: 'admin' })
+  await srv.app.accounts.createUser({ username: 'ops', email: 'ops@example.com', password: 'ops-password-1', role: 'admin' })
   await registerUser(srv.url, 'plain-worker', 'worker-password')
   assert.is((await createUser({ nickName: 'mail-worker', email: 'worker@example.com', password: 'worker-password' })).status, 201)
 })
@@ -190,9 +190,9 @@ Backoffice('should answer wrong credentials with 401 INVALID_CREDENTIALS, withou
 
 Backoffice('should refuse a disabled admin with 403 ACCOUNT_DISABLED', async () => {
   const ops = await srv.app.store.findUserByUsername('ops')
-  await srv.app.sessions.setDisabled(ops!.id, true)
+  await srv.app.accounts.setDisabled(ops!.id, true)
   assertDialogramError(await backoffice({ username: 'ops', password: 'ops-password-1' }), 403, 'ACCOUNT_DISABLED')
-  await srv.app.sessions.setDisabled(ops!.id, false)
+  await srv.app.accounts.setDisabled(ops!.id, false)
 })
 
 Backoffice('should refuse a body with neither email nor username with 400 BAD_REQUEST', async () => {

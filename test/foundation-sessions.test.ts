@@ -103,14 +103,14 @@ Login('should refuse a wrong password with 401 INCORRECT_PASSWORD and create no 
 Login('should refuse a disabled account with 403 ACCOUNT_DISABLED, after the password, and revoke its sessions', async () => {
   const u = await signUp('to-disable')
   const other = await logIn('to-disable')
-  await srv.app.sessions.setDisabled(u.userId, true)
+  await srv.app.accounts.setDisabled(u.userId, true)
   assertNullptrError(await loginRaw({ username: 'to-disable', password: 'password-123' }), 403, 'ACCOUNT_DISABLED')
   // A wrong password does not learn that the account is disabled.
   assertNullptrError(await loginRaw({ username: 'to-disable', password: 'password-999' }), 401, 'INCORRECT_PASSWORD')
   assertNullptrError(await me(u.token, u.username), 401, 'UNAUTHORIZED')
   assertNullptrError(await me(other.token, other.username), 401, 'UNAUTHORIZED')
   assert.is((await srv.app.store.findSessionById(other.sessionId))?.revokedReason, 'account_disabled')
-  await srv.app.sessions.setDisabled(u.userId, false)
+  await srv.app.accounts.setDisabled(u.userId, false)
   const again = await logIn('to-disable')
   nullptrResult(await me(again.token, again.username))
   // Re-enabling does not bring the revoked sessions back.
@@ -229,7 +229,7 @@ Unauth('should refuse a session unused for SESSION_TTL_DAYS, and accept it one m
 
 Unauth('should refuse a live session row of a disabled account (a login that raced the disable)', async () => {
   const u = await signUp('raced-disable')
-  await srv.app.sessions.setDisabled(u.userId, true)
+  await srv.app.accounts.setDisabled(u.userId, true)
   // The row a login would write if it passed its disabled check just before the disable committed.
   const now = clock.now()
   const insertRow = async () => {
@@ -241,7 +241,7 @@ Unauth('should refuse a live session row of a disabled account (a login that rac
     return token
   }
   await assertRefusedEverywhere(authHeaders(await insertRow(), u.username), 'disabled account')
-  await srv.app.sessions.setDisabled(u.userId, false)
+  await srv.app.accounts.setDisabled(u.userId, false)
   nullptrResult(await me(await insertRow(), u.username)) // the same row of an enabled account works
 })
 

@@ -254,7 +254,7 @@ Admin('should create `admin` with a random password printed once, and never log 
   const { app, store, log, logs } = await freshApp()
   try {
     const printed: string[] = []
-    const password = await ensureAdmin({ store, sessions: app.sessions, log }, undefined, (line) => printed.push(line))
+    const password = await ensureAdmin({ store, accounts: app.accounts, log }, undefined, (line) => printed.push(line))
     assert.type(password, 'string')
     assert.ok(password!.length >= 20, 'a random password of at least 20 characters')
     assert.is(printed.length, 1)
@@ -265,7 +265,7 @@ Admin('should create `admin` with a random password printed once, and never log 
     assert.not.ok(logs.join('\n').includes(password!), 'the password must not reach the structured log')
     // A second start over the same store: nothing new, nothing printed.
     const linesBefore = logs.length
-    assert.is(await ensureAdmin({ store, sessions: app.sessions, log }, undefined, (line) => printed.push(line)), null)
+    assert.is(await ensureAdmin({ store, accounts: app.accounts, log }, undefined, (line) => printed.push(line)), null)
     assert.is(printed.length, 1)
     assert.equal(logs.slice(linesBefore), [], 'an existing admin is seen quietly, without trying to create one')
   } finally {
@@ -277,7 +277,7 @@ Admin('should use CHATGATE_ADMIN_PASSWORD when set, printing nothing', async () 
   const { app, store, log } = await freshApp()
   try {
     const printed: string[] = []
-    assert.is(await ensureAdmin({ store, sessions: app.sessions, log }, 'configured-secret', (line) => printed.push(line)), null)
+    assert.is(await ensureAdmin({ store, accounts: app.accounts, log }, 'configured-secret', (line) => printed.push(line)), null)
     assert.equal(printed, [])
     assert.ok((await app.sessions.login({ username: 'admin' }, 'configured-secret', device)).ok)
   } finally {
@@ -288,9 +288,9 @@ Admin('should use CHATGATE_ADMIN_PASSWORD when set, printing nothing', async () 
 Admin('should not hijack a user who already holds the name `admin`', async () => {
   const { app, store, log, logs } = await freshApp()
   try {
-    await app.sessions.createUser({ username: 'admin', password: 'users-own-password' })
+    await app.accounts.createUser({ username: 'admin', password: 'users-own-password' })
     const printed: string[] = []
-    assert.is(await ensureAdmin({ store, sessions: app.sessions, log }, undefined, (line) => printed.push(line)), null)
+    assert.is(await ensureAdmin({ store, accounts: app.accounts, log }, undefined, (line) => printed.push(line)), null)
     assert.equal(printed, [])
     assert.is((await store.findUserByUsername('admin'))?.role, 'user')
     assert.is(await store.hasAdmin(), false)

@@ -81,7 +81,7 @@ test('gateway › should hold exactly the live sockets in the connections table 
     const device = { deviceName: 'burst', userAgent: 'test', ip: '127.0.0.1' }
     const sessions = []
     for (const name of ['burst_a', 'burst_b', 'burst_c', 'burst_d']) {
-      await srv.app.sessions.createUser({ username: name, password: 'password-123' })
+      await srv.app.accounts.createUser({ username: name, password: 'password-123' })
       for (let i = 0; i < 50; i++) {
         const r = await srv.app.sessions.login({ username: name }, 'password-123', device)
         if (!r.ok) throw new Error(r.failure)

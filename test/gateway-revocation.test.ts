@@ -65,7 +65,7 @@ revocation('gateway › should close with 4501 every other device on DELETE /ses
 revocation('gateway › should close with 4501 every socket of a disabled account', async ({ srv }) => {
   const u = await registerUser(srv.url, 'dave')
   const s = await connectOk(srv.url, { token: u.token, username: 'dave' })
-  await srv.app.sessions.setDisabled(u.userId, true)
+  await srv.app.accounts.setDisabled(u.userId, true)
   assert.equal(await s.client.waitClose(), { code: 4501, reason: 'SESSION_REVOKED' })
 })
 

@@ -192,7 +192,7 @@ unit('limits › should fail closed with 500 and issue no session when the limit
   const store = await openStore(config.databaseUrl)
   const app = createApp({ config, store, log: createLogger('silent'), limiterBackend: broken })
   try {
-    const user = await app.sessions.createUser({ username: 'solid', password: 'password-123' })
+    const user = await app.accounts.createUser({ username: 'solid', password: 'password-123' })
     const { port } = await app.listen()
     const res = await request(`http://127.0.0.1:${port}`, 'POST', '/session', { body: { username: 'solid', password: 'password-123' } })
     assertNullptrError(res, 500, 'INTERNAL_ERROR')

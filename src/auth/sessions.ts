@@ -59,27 +59,9 @@ const MAX_DEVICE_FIELD = 256
 
 const clip = (s: string) => (s.length > MAX_DEVICE_FIELD ? s.slice(0, MAX_DEVICE_FIELD) : s)
 
-/** Accounts and sessions: registration, login, validation, revocation, password change. */
+/** Sessions: login, validation of a Token/Username pair, revocation; minting for registrations. */
 export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
-
-  /** Creates an account (no session): CLI, first admin. Throws ApiError on a rule or conflict. */
-  async createUser(input: { username: string; password: string; email?: string | null; role?: UserRow['role'] }): Promise<UserRow> {
-    const user = await this.newUser(input)
-    await this.withConflicts(() => this.deps.store.createUser(user))
-    return user
-  }
-
-  /** Creates an account and logs it in on this device, in one transaction. */
-  async register(
-    input: { username: string; password: string; email?: string | null; firstName?: string | null; lastName?: string | null },
-    device: DeviceInfo,
-  ): Promise<IssuedSession> {
-    const user = await this.newUser(input)
-    const { session, token, row } = this.newSession(user.id, 'user', device)
-    await this.withConflicts(() => this.deps.store.createUserWithSession(user, row))
-    return { user, session, token }
-  }
 
   /** Checks a password and issues a new session; failures are values for the dialect to map. */
   async login(
@@ -114,7 +96,7 @@ export class SessionService {
     if (!comparable || !(await hasher.compare(password, user.passwordHash))) return { ok: false, failure: 'WRONG_PASSWORD' }
     if (user.disabled) return { ok: false, failure: 'DISABLED' }
     if (kind === 'backoffice' && user.role !== 'admin') return { ok: false, failure: 'NOT_ADMIN' }
-    const { session, token, row } = this.newSession(user.id, kind, device)
+    const { session, token, row } = this.mint(user.id, kind, device)
     await store.createSession(row)
     return { ok: true, issued: { user, session, token } }
   }
@@ -188,65 +170,13 @@ export class SessionService {
     return true
   }
 
-  /**
-   * Changes the password after checking the old one; every other session is revoked. The new
-   * password's rule is checked first, so a refused request costs no bcrypt work at all.
-   */
-  async changePassword(ctx: AuthContext, oldPassword: string, newPassword: string): Promise<void> {
-    checkPasswordRule(newPassword)
-    const user = await this.deps.store.findUserById(ctx.user.id)
-    if (!user || !isComparablePassword(oldPassword) || !(await this.deps.hasher.compare(oldPassword, user.passwordHash))) {
-      throw new ApiError('INCORRECT_PASSWORD')
-    }
-    const hash = await this.deps.hasher.hash(newPassword)
-    const revoked = await this.deps.store.updatePassword(user.id, hash, ctx.session.id, this.deps.now())
-    this.announce(revoked, 'password_changed')
-  }
-
-  /** Sets a new password without the old one (operators); revokes every session and returns their ids. */
-  async resetPassword(userId: string, newPassword: string): Promise<string[]> {
-    checkPasswordRule(newPassword)
-    const hash = await this.deps.hasher.hash(newPassword)
-    const revoked = await this.deps.store.updatePassword(userId, hash, null, this.deps.now())
-    this.announce(revoked, 'password_changed')
-    return revoked
-  }
-
-  /** Disables (revoking every session) or re-enables an account; returns the revoked ids. 409 LAST_ADMIN for the last enabled admin. */
-  async setDisabled(userId: string, disabled: boolean): Promise<string[]> {
-    const revoked = await refusingLastAdmin(() => this.deps.store.setUserDisabled(userId, disabled, this.deps.now()))
-    this.announce(revoked, 'account_disabled')
-    return revoked
-  }
-
-  private announce(ids: string[], reason: RevokeReason): void {
+  /** Tells the revocation listener (live sockets, the bus) about sessions a store change revoked. */
+  announce(ids: string[], reason: RevokeReason): void {
     if (ids.length > 0) this.deps.onRevoked(ids, reason)
   }
 
-  private async newUser(input: {
-    username: string
-    password: string
-    email?: string | null
-    firstName?: string | null
-    lastName?: string | null
-    role?: UserRow['role']
-  }): Promise<UserRow> {
-    const username = parseUsername(input.username)
-    checkPasswordRule(input.password)
-    return {
-      id: createId(),
-      username,
-      email: input.email ?? null,
-      passwordHash: await this.deps.hasher.hash(input.password),
-      role: input.role ?? 'user',
-      disabled: false,
-      firstName: input.firstName ?? null,
-      lastName: input.lastName ?? null,
-      createdAt: this.deps.now(),
-    }
-  }
-
-  private newSession(userId: string, kind: SessionKind, device: DeviceInfo) {
+  /** A new session for the user (not stored yet): the row to write, its public view and the token shown once. */
+  mint(userId: string, kind: SessionKind, device: DeviceInfo) {
     const now = this.deps.now()
     const token = createToken()
     const session: SessionRow = {
@@ -263,24 +193,5 @@ export class SessionService {
       revokedReason: null,
     }
     return { session, token, row: { ...session, tokenHash: hashToken(token) } }
-  }
-
-  private async withConflicts(write: () => Promise<void>): Promise<void> {
-    try {
-      await write()
-    } catch (e) {
-      if (e instanceof ConflictError) throw new ApiError(e.field === 'email' ? 'EMAIL_TAKEN' : 'USERNAME_TAKEN')
-      throw e
-    }
-  }
-}
-
-/** Runs a store change that may hit the last-admin rule, as 409 LAST_ADMIN. */
-async function refusingLastAdmin<T>(change: () => Promise<T>): Promise<T> {
-  try {
-    return await change()
-  } catch (e) {
-    if (e instanceof LastAdminError) throw new ApiError('LAST_ADMIN')
-    throw e
   }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import type { Logger } from 'pino'
 import { createPasswordHasher, type PasswordHasher } from '../auth/passwords.js'
+import { AccountService } from '../accounts/accounts.js'
 import { SessionService } from '../auth/sessions.js'
 import { RedisBus } from '../cluster/redis-bus.js'
 import type { BusEvent } from '../cluster/bus.js'
@@ -20,6 +21,7 @@ export interface CliContext {
   config: Config
   store: Store
   sessions: SessionService
+  accounts: AccountService
   log: Logger
   now: () => number
   /** Fields every audit line of the CLI carries. */
@@ -98,7 +100,8 @@ export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, wo
     publish({ type: 'operator_action', action, via: 'cli', countOn: countOn?.id ?? null, revoked })
   }
   try {
-    return await work({ config, store, sessions, log, now: Date.now, actor, audit })
+    const accounts = new AccountService({ store, hasher, sessions, now: Date.now })
+    return await work({ config, store, sessions, accounts, log, now: Date.now, actor, audit })
   } finally {
     await Promise.all(publishing)
     await bus?.close()

@@ -1,4 +1,5 @@
 import { toValidUsername } from '../auth/rules.js'
+import type { AccountService } from '../accounts/accounts.js'
 import type { SessionService } from '../auth/sessions.js'
 import { liveNodesSince } from '../cluster/liveness.js'
 import { isSessionLive, type ConnectionListing, type Page, type PageCursor, type SessionWithUsername, type Store, type UserRow } from '../store/types.js'
@@ -109,12 +110,12 @@ export async function revokeSessionAsAdmin(
 /** Disables (revoking every session) or enables an account; null for an unknown user. */
 export async function setUserDisabled(
   store: Store,
-  sessions: SessionService,
+  accounts: AccountService,
   username: string,
   disabled: boolean,
 ): Promise<{ user: UserRow; revoked: number } | null> {
   const user = await findUser(store, username)
   if (!user) return null
-  const revoked = await sessions.setDisabled(user.id, disabled)
+  const revoked = await accounts.setDisabled(user.id, disabled)
   return { user: { ...user, disabled }, revoked: revoked.length }
 }

@@ -44,7 +44,7 @@ ${commonHelp}
     const { ctx, io, values } = input
     const email = typeof values.email === 'string' ? parseEmail(values.email) : null
     const { password, generated } = await choosePassword(io)
-    const user = await ctx.sessions.createUser({ username: input.args[0]!, password, email, role: values.admin ? 'admin' : 'user' })
+    const user = await ctx.accounts.createUser({ username: input.args[0]!, password, email, role: values.admin ? 'admin' : 'user' })
     await ctx.audit('add_user', { user_id: user.id, username: user.username, role: user.role })
     if (input.json) {
       io.out(renderJson({ user: toAdminUserView(user), ...(generated ? { password } : {}) }))
@@ -74,7 +74,7 @@ ${commonHelp}
     args: ['name'],
     async run(input) {
       const { ctx, io } = input
-      const done = await setUserDisabled(ctx.store, ctx.sessions, input.args[0]!, disabled)
+      const done = await setUserDisabled(ctx.store, ctx.accounts, input.args[0]!, disabled)
       if (!done) throw new CliError(`no user "${inert(input.args[0]!)}"`)
       await ctx.audit(`${verb}_user`, { user_id: done.user.id, username: done.user.username, revoked: done.revoked })
       if (input.json) io.out(renderJson({ user: toAdminUserView(done.user), revoked: done.revoked }))
@@ -102,7 +102,7 @@ ${commonHelp}
     const { ctx, io } = input
     const user = await requireUser(input, input.args[0]!)
     const { password, generated } = await choosePassword(io)
-    const revoked = (await ctx.sessions.resetPassword(user.id, password)).length
+    const revoked = (await ctx.accounts.resetPassword(user.id, password)).length
     await ctx.audit('reset_password', { user_id: user.id, username: user.username, revoked })
     if (input.json) {
       io.out(renderJson({ user: toAdminUserView(user), revoked, ...(generated ? { password } : {}) }))

@@ -42,7 +42,7 @@ const actorOf = (caller: AdminCaller) =>
     : { actor: 'admin', actor_user_id: caller.auth.user.id, actor_session_id: caller.auth.session.id }
 
 /** Operators' routes (`/admin/*`): a backoffice session of an admin or the service token. */
-export function adminRoutes({ config, store, sessions, guards, log, now, metrics }: RouteDeps): Route[] {
+export function adminRoutes({ config, store, sessions, accounts, guards, log, now, metrics }: RouteDeps): Route[] {
   /** The audit line of one admin call: reads at debug (a polling backend must not flood the log), changes at info and counted. */
   function audit(ctx: HttpContext, caller: AdminCaller, action: string, details: Record<string, unknown> = {}, change = true) {
     const via = caller.kind === 'service' ? 'service' : 'http'
@@ -54,7 +54,7 @@ export function adminRoutes({ config, store, sessions, guards, log, now, metrics
 
   async function setDisabled(ctx: HttpContext, disabled: boolean) {
     const caller = await guards.requireAdmin(ctx)
-    const done = await setUserDisabled(store, sessions, ctx.params.username ?? '', disabled)
+    const done = await setUserDisabled(store, accounts, ctx.params.username ?? '', disabled)
     if (!done) throw new ApiError('NOT_FOUND', 'No such user.')
     audit(ctx, caller, disabled ? 'disable_user' : 'enable_user', {
       user_id: done.user.id,

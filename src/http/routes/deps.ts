@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { AccountService } from '../../accounts/accounts.js'
 import type { SessionService } from '../../auth/sessions.js'
 import type { Config } from '../../config.js'
 import type { Limits } from '../../limits/limits.js'
@@ -11,6 +12,7 @@ export interface RouteDeps {
   config: Config
   store: Store
   sessions: SessionService
+  accounts: AccountService
   guards: Guards
   limits: Limits
   log: Logger

@@ -31,7 +31,7 @@ const sessionResult = (issued: IssuedSession) => ({
 })
 
 /** Dialogram dialect: `/api/user`, `/api/session`, `/api/backoffice/session`. */
-export function dialogramRoutes({ config, sessions, limits, log }: RouteDeps): Route[] {
+export function dialogramRoutes({ config, sessions, accounts, limits, log }: RouteDeps): Route[] {
   /** One code for a wrong email or password here; a disabled account is still 403. */
   async function login(ctx: HttpContext, who: { email: string } | { username: string }, password: string, deviceName: string, kind: 'user' | 'backoffice') {
     // Cheap refusals first, then the rate limits, and only then any bcrypt work.
@@ -58,7 +58,7 @@ export function dialogramRoutes({ config, sessions, limits, log }: RouteDeps): R
         if (!config.signupOpen) throw new ApiError('SIGNUP_CLOSED')
         const body = parseWith(UserBody, await readJson(req))
         await limits.register.attempt(client.ip)
-        const issued = await sessions.register(
+        const issued = await accounts.register(
           {
             username: body.nickName,
             password: body.password,

@@ -15,7 +15,7 @@ const RegisterBody = z.object({
 const PasswordBody = z.object({ old_password: z.string(), new_password: z.string() })
 
 /** nullptr dialect: `/user/checkUsername`, `/user/register`, `/user/password`. */
-export function nullptrAccountRoutes({ config, store, sessions, guards, limits, log }: RouteDeps): Route[] {
+export function nullptrAccountRoutes({ config, store, accounts, guards, limits, log }: RouteDeps): Route[] {
   return [
     {
       method: 'GET',
@@ -34,7 +34,7 @@ export function nullptrAccountRoutes({ config, store, sessions, guards, limits, 
         if (!config.signupOpen) throw new ApiError('SIGNUP_CLOSED')
         const body = parseWith(RegisterBody, await readJson(req))
         await limits.register.attempt(client.ip)
-        const issued = await sessions.register(
+        const issued = await accounts.register(
           { username: body.username, password: body.password },
           { deviceName: body.device_name ?? 'Unknown', ...client },
         )
@@ -54,7 +54,7 @@ export function nullptrAccountRoutes({ config, store, sessions, guards, limits, 
         const body = parseWith(PasswordBody, await readJson(ctx.req))
         // Checking old_password is a password guess too: it shares the account's login budget.
         await limits.login.attempt(ctx.client.ip, accountKey({ username: auth.user.username }))
-        await sessions.changePassword(auth, body.old_password, body.new_password)
+        await accounts.changePassword(auth, body.old_password, body.new_password)
         log.info({ event: 'password_changed', user_id: auth.user.id, session_id: auth.session.id }, 'password changed')
         return { result: {} }
       },
