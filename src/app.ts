@@ -10,22 +10,23 @@ import type { Bus } from './cluster/bus.js'
 import type { Config } from './config.js'
 import { createGateway, type Gateway } from './gateway/gateway.js'
 import type { GatewayObserver } from './gateway/observer.js'
-import { createGuards } from './http/guards.js'
 import { answerClientError } from './http/client-error.js'
 import { createHttpHandler } from './http/handler.js'
 import { Router } from './http/router.js'
 import { adminRoutes } from './http/routes/admin.js'
 import type { RouteDeps } from './http/routes/deps.js'
 import { dialogramRoutes } from './http/routes/dialogram.js'
-import { metricsRoutes } from './http/routes/metrics.js'
-import { nullptrAccountRoutes } from './http/routes/nullptr-accounts.js'
-import { nullptrSessionRoutes } from './http/routes/nullptr-sessions.js'
-import { pushRoutes } from './http/routes/push.js'
+import { nullptrRoutes } from './http/routes/nullptr.js'
 import { serviceRoutes } from './http/routes/service.js'
+import { createAuthenticator } from './http/authenticate.js'
+import { buildOpenApi } from './http/openapi.js'
+import { createLoginFlow } from './auth/login-flow.js'
+import { createSignupFlow } from './accounts/signup-flow.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { memoryBackend, type LimiterBackend } from './limits/backend.js'
 import { createLimits, type Limits } from './limits/limits.js'
 import type { EventDeliverer } from './cluster/push.js'
+import { VERSION } from './version.js'
 import type { Store } from './store/types.js'
 
 export interface AppDeps {
@@ -101,24 +102,32 @@ export function createApp(deps: AppDeps): App {
     upgradeLimit: limits.upgrade,
     backstop: backstop.upgrade,
   })
-  const routeDeps: RouteDeps = { config, store, sessions, accounts, guards: createGuards(sessions, config.serviceToken), limits, log, now, metrics }
+  const routeDeps: RouteDeps = {
+    config,
+    store,
+    sessions,
+    accounts,
+    login: createLoginFlow({ sessions, limits, log }),
+    signup: createSignupFlow({ accounts, limits, log }),
+    limits,
+    log,
+    now,
+    metrics,
+    deliverer: deps.deliverer ?? gateway,
+    isDraining: () => draining,
+  }
   // The CLI names one live node to count each of its actions, so sums across nodes stay exact.
   bus.subscribe((event) => {
     if (event.type !== 'operator_action' || event.countOn !== gateway.nodeId) return
     metrics.operatorAction(event.action, event.via)
     if (event.revoked) metrics.revoked(event.revoked.reason, event.revoked.count)
   })
-  const router = new Router([
-    ...serviceRoutes(() => draining),
-    ...metricsRoutes(metrics, config.metricsToken),
-    ...nullptrAccountRoutes(routeDeps),
-    ...nullptrSessionRoutes(routeDeps),
-    ...dialogramRoutes(routeDeps),
-    ...adminRoutes(routeDeps),
-    ...pushRoutes(routeDeps, deps.deliverer ?? gateway),
-  ])
-
-  const handle = createHttpHandler({ router, log, trustProxy: config.trustProxy })
+  let openapi: Record<string, unknown> = {}
+  const routes = [...serviceRoutes(routeDeps, () => openapi), ...nullptrRoutes(routeDeps), ...dialogramRoutes(routeDeps), ...adminRoutes(routeDeps)]
+  openapi = buildOpenApi(routes, VERSION)
+  const router = new Router(routes)
+  const authenticate = createAuthenticator({ sessions, serviceToken: config.serviceToken, metricsToken: config.metricsToken })
+  const handle = createHttpHandler({ router, authenticate, log, trustProxy: config.trustProxy })
   const httpLimits = config.http
   const server = createServer(
     {

@@ -1,11 +1,29 @@
+import { z } from 'zod'
 import type { ConnectionListing, SessionRow, SessionWithUsername, UserRow } from './store/types.js'
 
-/** Public encoders: the only way rows become response bodies, so no column leaks by accident. */
+/**
+ * Public encoders: the only way rows become response bodies, so no column leaks by accident. Each
+ * shape is a schema too: the encoder is typed by it, and `/openapi.json` describes it.
+ */
 
 const iso = (ms: number) => new Date(ms).toISOString()
+const Time = z.string().describe('ISO 8601 UTC')
 
 /** The "device" a user or operator sees. Never a token or a hash. */
-export function toSessionView(s: SessionRow, connections = 0) {
+export const SessionViewSchema = z.object({
+  session_id: z.string(),
+  device_name: z.string(),
+  user_agent: z.string(),
+  ip: z.string(),
+  created_at: Time,
+  last_seen_at: Time,
+  expires_at: Time,
+  online: z.boolean(),
+  connections: z.number().int(),
+})
+export type SessionView = z.infer<typeof SessionViewSchema>
+
+export function toSessionView(s: SessionRow, connections = 0): SessionView {
   return {
     session_id: s.id,
     device_name: s.deviceName,
@@ -18,10 +36,19 @@ export function toSessionView(s: SessionRow, connections = 0) {
     connections,
   }
 }
-export type SessionView = ReturnType<typeof toSessionView>
 
 /** A session in the operators' listing: the view plus its owner and state. */
-export function toAdminSessionView(s: SessionWithUsername, connections: number, now: number) {
+export const AdminSessionViewSchema = SessionViewSchema.extend({
+  user_id: z.string(),
+  username: z.string(),
+  kind: z.enum(['user', 'backoffice']),
+  state: z.enum(['active', 'revoked', 'expired']),
+  revoked_at: Time.nullable(),
+  revoked_reason: z.string().nullable(),
+})
+export type AdminSessionView = z.infer<typeof AdminSessionViewSchema>
+
+export function toAdminSessionView(s: SessionWithUsername, connections: number, now: number): AdminSessionView {
   return {
     ...toSessionView(s, connections),
     user_id: s.userId,
@@ -34,7 +61,20 @@ export function toAdminSessionView(s: SessionWithUsername, connections: number, 
 }
 
 /** A live connection in the operators' listing. */
-export function toDeviceView(c: ConnectionListing) {
+export const DeviceViewSchema = z.object({
+  connection_id: z.string(),
+  session_id: z.string(),
+  user_id: z.string(),
+  username: z.string(),
+  device_name: z.string(),
+  ip: z.string(),
+  user_agent: z.string(),
+  connected_at: Time,
+  node_id: z.string(),
+})
+export type DeviceView = z.infer<typeof DeviceViewSchema>
+
+export function toDeviceView(c: ConnectionListing): DeviceView {
   return {
     connection_id: c.id,
     session_id: c.sessionId,
@@ -49,7 +89,17 @@ export function toDeviceView(c: ConnectionListing) {
 }
 
 /** An account as operators see it (never its password hash). */
-export function toAdminUserView(u: UserRow) {
+export const AdminUserViewSchema = z.object({
+  user_id: z.string(),
+  username: z.string(),
+  email: z.string().nullable(),
+  role: z.enum(['user', 'admin']),
+  disabled: z.boolean(),
+  created_at: Time,
+})
+export type AdminUserView = z.infer<typeof AdminUserViewSchema>
+
+export function toAdminUserView(u: UserRow): AdminUserView {
   return {
     user_id: u.id,
     username: u.username,
@@ -61,14 +111,24 @@ export function toAdminUserView(u: UserRow) {
 }
 
 /** Dialogram's session resource; the token is included only right after login. */
-export function toDialogramSession(s: SessionRow, token: string) {
-  return { type: 'session' as const, id: s.id, token, deviceName: s.deviceName }
+export const DialogramSessionSchema = z.object({ type: z.literal('session'), id: z.string(), token: z.string(), deviceName: z.string() })
+
+export function toDialogramSession(s: SessionRow, token: string): z.infer<typeof DialogramSessionSchema> {
+  return { type: 'session', id: s.id, token, deviceName: s.deviceName }
 }
 
 /** Dialogram's user resource. */
-export function toDialogramUser(u: UserRow) {
+export const DialogramUserSchema = z.object({
+  type: z.literal('user'),
+  id: z.string(),
+  nickName: z.string(),
+  email: z.string().nullable(),
+  profile: z.object({ firstName: z.string().nullable(), lastName: z.string().nullable() }),
+})
+
+export function toDialogramUser(u: UserRow): z.infer<typeof DialogramUserSchema> {
   return {
-    type: 'user' as const,
+    type: 'user',
     id: u.id,
     nickName: u.username,
     email: u.email,

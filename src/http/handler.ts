@@ -1,17 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
+import { dialectOf, resultBody, type Dialect } from '../envelope.js'
 import { ApiError } from '../errors.js'
-import { MAX_BODY_BYTES } from './body.js'
-import { parseRequestTarget } from '../request/target.js'
 import { clientInfo } from '../request/client-info.js'
 import { refuseTokenInQuery } from '../request/credentials.js'
 import { refuseControlCharacterHeaders } from '../request/header-check.js'
-import { dialectOf, resultBody, type Dialect } from '../envelope.js'
+import { parseRequestTarget } from '../request/target.js'
+import type { Authenticate } from './authenticate.js'
+import { MAX_BODY_BYTES } from './body.js'
+import { readBody, readQuery, parseWith } from './input.js'
 import { sendError, sendJson } from './respond.js'
+import type { Route, RouteContext } from './route.js'
 import type { Router } from './router.js'
 
 export interface HttpHandlerDeps {
   router: Router
+  authenticate: Authenticate
   log: Logger
   trustProxy: boolean
 }
@@ -31,8 +35,28 @@ function closeUnlessDrainable(req: IncomingMessage, res: ServerResponse): void {
   if (!canDrain(req) && !res.headersSent) res.setHeader('connection', 'close')
 }
 
-/** The node:http request listener: route, run, and answer in the route's dialect. */
-export function createHttpHandler({ router, log, trustProxy }: HttpHandlerDeps) {
+/**
+ * The node:http request listener. Every request goes the same way, so no route can skip a step:
+ * the target (origin or absolute form), header checks, no token in the URL, the route (404/405),
+ * the route's precheck, its `auth`, its params, query and body against their schemas, the handler,
+ * and the answer in the route's dialect.
+ */
+export function createHttpHandler({ router, authenticate, log, trustProxy }: HttpHandlerDeps) {
+  async function run(route: Route, req: IncomingMessage, params: Record<string, string>, query: URLSearchParams) {
+    const { spec } = route
+    spec.precheck?.()
+    const caller = await authenticate(spec.auth, req)
+    const ctx: RouteContext<typeof spec> = {
+      req,
+      client: clientInfo(req, trustProxy),
+      caller,
+      params: spec.params ? (parseWith(spec.params, params, 'path parameters') as Record<string, string>) : params,
+      query: spec.query ? readQuery(spec.query, query) : undefined,
+      body: spec.body ? await readBody(spec.body, req) : undefined,
+    }
+    return route.handle(ctx)
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let dialect: Dialect = 'nullptr'
     try {
@@ -43,14 +67,17 @@ export function createHttpHandler({ router, log, trustProxy }: HttpHandlerDeps) 
       const query = new URLSearchParams(target.query)
       refuseTokenInQuery(query)
       const { route, params } = router.match(req.method ?? 'GET', target.path)
-      dialect = route.dialect
-      const reply = await route.handle({ req, params, query, client: clientInfo(req, trustProxy) })
+      dialect = route.spec.dialect
+      const reply = await run(route, req, params, query)
       closeUnlessDrainable(req, res)
-      if ('text' in reply) {
-        res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType, 'cache-control': 'no-store' })
-        res.end(reply.text)
+      const { response } = route.spec
+      if ('contentType' in response) {
+        const text = 'text' in reply ? reply.text : ''
+        res.writeHead(response.status, { 'content-type': response.contentType, 'cache-control': 'no-store', ...reply.headers })
+        res.end(text)
       } else {
-        sendJson(res, reply.status ?? 200, resultBody(dialect, reply.result), reply.headers)
+        const result = 'result' in reply ? reply.result : null
+        sendJson(res, response.status, response.bare ? result : resultBody(dialect, result), reply.headers)
       }
     } catch (err) {
       closeUnlessDrainable(req, res)

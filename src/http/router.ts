@@ -1,38 +1,13 @@
-import type { IncomingMessage } from 'node:http'
 import FindMyWay from 'find-my-way'
 import { ApiError } from '../errors.js'
-import type { ClientInfo } from '../request/client-info.js'
-import type { Dialect } from '../envelope.js'
-
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
-const METHODS: Method[] = ['GET', 'POST', 'PUT', 'DELETE']
-
-/** What a handler gets: the raw request plus what routing already worked out. */
-export interface HttpContext {
-  req: IncomingMessage
-  params: Record<string, string>
-  query: URLSearchParams
-  client: ClientInfo
-}
-
-/** A JSON result (wrapped in the route's dialect envelope) or a raw text body. */
-export type Reply =
-  | { status?: number; result: unknown; headers?: Record<string, string> }
-  | { status?: number; text: string; contentType: string }
-
-export interface Route {
-  method: Method
-  path: string
-  dialect: Dialect
-  handle(ctx: HttpContext): Promise<Reply>
-}
+import { METHODS, type Method, type Route } from './route.js'
 
 /** Matches routes by method and path; knows when a path exists under another method (405). */
 export class Router {
   private readonly fmw = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 200 })
 
-  constructor(routes: Route[]) {
-    for (const r of routes) this.fmw.on(r.method, r.path, () => undefined, r)
+  constructor(readonly routes: readonly Route[]) {
+    for (const r of routes) this.fmw.on(r.spec.method, r.spec.path, () => undefined, r)
   }
 
   /**
@@ -42,15 +17,23 @@ export class Router {
    * parameters are percent-decoded, once.
    */
   match(method: string, path: string): { route: Route; params: Record<string, string> } {
-    const find = (m: Method) => {
-      const found = this.fmw.find(m, path)
-      return found && matchesLiterally((found.store as Route).path, path) ? found : null
-    }
-    const found = METHODS.includes(method as Method) ? find(method as Method) : null
-    if (found) return { route: found.store as Route, params: found.params as Record<string, string> }
-    const allowed = METHODS.filter((m) => find(m) !== null)
+    const found = METHODS.includes(method as Method) ? this.find(method as Method, path) : null
+    if (found) return found
+    const allowed = this.methodsOf(path)
     if (allowed.length > 0) throw new ApiError('METHOD_NOT_ALLOWED', undefined, undefined, allowed.join(', '))
     throw new ApiError('NOT_FOUND')
+  }
+
+  /** The methods served on `path` (for 405's `Allow` and CORS preflights). */
+  methodsOf(path: string): Method[] {
+    return METHODS.filter((m) => this.find(m, path) !== null)
+  }
+
+  private find(method: Method, path: string): { route: Route; params: Record<string, string> } | null {
+    const found = this.fmw.find(method, path)
+    if (!found) return null
+    const route = found.store as Route
+    return matchesLiterally(route.spec.path, path) ? { route, params: found.params as Record<string, string> } : null
   }
 }
 

@@ -1,39 +1,14 @@
-import { parseUsername } from '../../auth/rules.js'
+import type { IncomingMessage } from 'node:http'
+import { z } from 'zod'
 import { ApiError } from '../../errors.js'
-import { listLiveDevices, listSessions, parseLimit, revokeSessionAsAdmin, setUserDisabled, type ListQuery } from '../../operators/operators.js'
-import { decodeCursor, encodeCursor, toAdminSessionView, toAdminUserView, toDeviceView } from '../../views.js'
-import type { AdminCaller } from '../guards.js'
-import type { HttpContext, Route } from '../router.js'
+import { findUser, listLiveDevices, listSessions, revokeSessionAsAdmin, setUserDisabled } from '../../operators/operators.js'
+import { clientInfo } from '../../request/client-info.js'
+import { AdminSessionViewSchema, AdminUserViewSchema, DeviceViewSchema, encodeCursor, toAdminSessionView, toAdminUserView, toDeviceView } from '../../views.js'
+import { route, type AdminCaller, type Route } from '../route.js'
+import { ListQuery, PushBody, SessionListQuery } from '../schemas.js'
 import type { RouteDeps } from './deps.js'
 
-/** One query parameter, given at most once (a repeated one is a 400, never a silent pick). */
-function single(query: URLSearchParams, name: string): string | null {
-  const values = query.getAll(name)
-  if (values.length > 1) throw new ApiError('BAD_REQUEST', `${name} may be given once.`)
-  return values[0] ?? null
-}
-
-/** `username`, `limit` and `cursor` of a listing; 400 on a bad limit or a cursor we did not issue. */
-function readListQuery(query: URLSearchParams): ListQuery {
-  const limit = parseLimit(single(query, 'limit'))
-  if (limit === null) throw new ApiError('BAD_REQUEST', 'limit must be a positive integer.')
-  const cursor = decodeCursor(single(query, 'cursor'))
-  if (cursor === undefined) throw new ApiError('BAD_REQUEST', 'cursor is not valid.')
-  const rawName = single(query, 'username')
-  const out: ListQuery = { limit }
-  if (cursor) out.cursor = cursor
-  if (rawName !== null && rawName !== '') {
-    out.username = parseUsername(rawName)
-  }
-  return out
-}
-
-/** `state=all` (default) or `state=active` for the sessions listing. */
-function readActiveOnly(query: URLSearchParams): boolean {
-  const state = single(query, 'state') ?? 'all'
-  if (state !== 'all' && state !== 'active') throw new ApiError('BAD_REQUEST', 'state must be all or active.')
-  return state === 'active'
-}
+const Cursor = z.string().nullable()
 
 /** Who did it, for the audit line: never a token. */
 const actorOf = (caller: AdminCaller) =>
@@ -41,48 +16,72 @@ const actorOf = (caller: AdminCaller) =>
     ? { actor: 'service' }
     : { actor: 'admin', actor_user_id: caller.auth.user.id, actor_session_id: caller.auth.session.id }
 
-/** Operators' routes (`/admin/*`): a backoffice session of an admin or the service token. */
-export function adminRoutes({ config, store, sessions, accounts, guards, log, now, metrics }: RouteDeps): Route[] {
+/** Operators' routes (`/admin/*`): an admin's backoffice session or the service token. */
+export function adminRoutes({ config, store, sessions, accounts, log, now, metrics, deliverer }: RouteDeps): Route[] {
+  const trustProxy = config.trustProxy
   /** The audit line of one admin call: reads at debug (a polling backend must not flood the log), changes at info and counted. */
-  function audit(ctx: HttpContext, caller: AdminCaller, action: string, details: Record<string, unknown> = {}, change = true) {
+  function audit(req: IncomingMessage, caller: AdminCaller, action: string, details: Record<string, unknown> = {}, change = true) {
     const via = caller.kind === 'service' ? 'service' : 'http'
-    const line = { event: 'admin_action', action, ...actorOf(caller), via, ip: ctx.client.ip, ...details }
+    const line = { event: 'admin_action', action, ...actorOf(caller), via, ip: clientInfo(req, trustProxy).ip, ...details }
     if (!change) return log.debug(line, 'admin action')
     log.info(line, 'admin action')
     metrics.operatorAction(action, via)
   }
 
-  async function setDisabled(ctx: HttpContext, disabled: boolean) {
-    const caller = await guards.requireAdmin(ctx)
-    const done = await setUserDisabled(store, accounts, ctx.params.username ?? '', disabled)
-    if (!done) throw new ApiError('NOT_FOUND', 'No such user.')
-    audit(ctx, caller, disabled ? 'disable_user' : 'enable_user', {
-      user_id: done.user.id,
-      username: done.user.username,
-      revoked: done.revoked,
-    })
-    return { result: { user: toAdminUserView(done.user), revoked: done.revoked } }
-  }
+  const disableRoute = (disabled: boolean) =>
+    route(
+      {
+        id: disabled ? 'disableUser' : 'enableUser',
+        method: 'POST',
+        path: `/admin/users/:username/${disabled ? 'disable' : 'enable'}`,
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: disabled
+          ? 'Disables an account and revokes every session of it (409 LAST_ADMIN for the last enabled admin).'
+          : 'Lets a disabled account log in again (revoked sessions stay revoked).',
+        response: { status: 200, body: z.object({ user: AdminUserViewSchema, revoked: z.number().int() }) },
+      },
+      async ({ req, caller, params }) => {
+        const done = await setUserDisabled(store, accounts, params.username ?? '', disabled)
+        if (!done) throw new ApiError('NOT_FOUND', 'No such user.')
+        audit(req, caller, disabled ? 'disable_user' : 'enable_user', { user_id: done.user.id, username: done.user.username, revoked: done.revoked })
+        return { result: { user: toAdminUserView(done.user), revoked: done.revoked } }
+      },
+    )
 
   return [
-    {
-      method: 'GET',
-      path: '/admin/devices',
-      dialect: 'nullptr',
-      async handle(ctx) {
-        audit(ctx, await guards.requireAdmin(ctx), 'list_devices', {}, false)
-        const page = await listLiveDevices(store, readListQuery(ctx.query), now(), config.nodeHeartbeatMs)
+    route(
+      {
+        id: 'listDevices',
+        method: 'GET',
+        path: '/admin/devices',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Live connected devices on every live node, newest first.',
+        query: ListQuery,
+        response: { status: 200, body: z.object({ devices: z.array(DeviceViewSchema), next_cursor: Cursor }) },
+      },
+      async ({ req, caller, query }) => {
+        audit(req, caller, 'list_devices', {}, false)
+        const page = await listLiveDevices(store, query, now(), config.nodeHeartbeatMs)
         return { result: { devices: page.rows.map(toDeviceView), next_cursor: encodeCursor(page.next) } }
       },
-    },
-    {
-      method: 'GET',
-      path: '/admin/sessions',
-      dialect: 'nullptr',
-      async handle(ctx) {
-        audit(ctx, await guards.requireAdmin(ctx), 'list_sessions', {}, false)
+    ),
+    route(
+      {
+        id: 'listSessions',
+        method: 'GET',
+        path: '/admin/sessions',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Sessions of every state (or `state=active`), newest first.',
+        query: SessionListQuery,
+        response: { status: 200, body: z.object({ sessions: z.array(AdminSessionViewSchema), next_cursor: Cursor }) },
+      },
+      async ({ req, caller, query }) => {
+        audit(req, caller, 'list_sessions', {}, false)
         const at = now()
-        const page = await listSessions(store, { ...readListQuery(ctx.query), activeOnly: readActiveOnly(ctx.query) }, at, config.nodeHeartbeatMs)
+        const page = await listSessions(store, { ...query, activeOnly: query.state === 'active' }, at, config.nodeHeartbeatMs)
         return {
           result: {
             sessions: page.rows.map((r) => toAdminSessionView(r.session, r.connections, at)),
@@ -90,30 +89,45 @@ export function adminRoutes({ config, store, sessions, accounts, guards, log, no
           },
         }
       },
-    },
-    {
-      method: 'DELETE',
-      path: '/admin/sessions/:session_id',
-      dialect: 'nullptr',
-      async handle(ctx) {
-        const caller = await guards.requireAdmin(ctx)
-        const done = await revokeSessionAsAdmin(store, sessions, ctx.params.session_id ?? '')
+    ),
+    route(
+      {
+        id: 'revokeSession',
+        method: 'DELETE',
+        path: '/admin/sessions/:session_id',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Revokes any session; its live sockets close with 4501. Already revoked: `{revoked: false}`.',
+        response: { status: 200, body: z.object({ revoked: z.boolean() }) },
+      },
+      async ({ req, caller, params }) => {
+        const done = await revokeSessionAsAdmin(store, sessions, params.session_id ?? '')
         if (!done) throw new ApiError('NOT_FOUND', 'No such session.')
-        audit(ctx, caller, 'revoke_session', { session_id: done.session.id, user_id: done.session.userId, revoked: done.revoked })
+        audit(req, caller, 'revoke_session', { session_id: done.session.id, user_id: done.session.userId, revoked: done.revoked })
         return { result: { revoked: done.revoked } }
       },
-    },
-    {
-      method: 'POST',
-      path: '/admin/users/:username/disable',
-      dialect: 'nullptr',
-      handle: (ctx) => setDisabled(ctx, true),
-    },
-    {
-      method: 'POST',
-      path: '/admin/users/:username/enable',
-      dialect: 'nullptr',
-      handle: (ctx) => setDisabled(ctx, false),
-    },
+    ),
+    disableRoute(true),
+    disableRoute(false),
+    route(
+      {
+        id: 'pushEvent',
+        method: 'POST',
+        path: '/admin/users/:username/events',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Pushes `{"type":"event","data":…}` to every live device of the user, on any node.',
+        body: PushBody,
+        response: { status: 200, body: z.object({ delivered: z.number().int() }) },
+      },
+      async ({ caller, params, body }) => {
+        const user = await findUser(store, params.username ?? '')
+        if (!user) throw new ApiError('NOT_FOUND', 'No such user.')
+        const delivered = await deliverer.deliver(user.id, body.data)
+        // The payload is the backend's business: never logged, only that a push happened.
+        log.info({ event: 'push', user_id: user.id, delivered, by: caller.kind }, 'event pushed')
+        return { result: { delivered } }
+      },
+    ),
   ]
 }

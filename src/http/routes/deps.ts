@@ -1,11 +1,13 @@
 import type { Logger } from 'pino'
 import type { AccountService } from '../../accounts/accounts.js'
+import type { SignupFlow } from '../../accounts/signup-flow.js'
+import type { LoginFlow } from '../../auth/login-flow.js'
 import type { SessionService } from '../../auth/sessions.js'
+import type { EventDeliverer } from '../../cluster/push.js'
 import type { Config } from '../../config.js'
 import type { Limits } from '../../limits/limits.js'
 import type { Metrics } from '../../metrics.js'
 import type { Store } from '../../store/types.js'
-import type { Guards } from '../guards.js'
 
 /** What every route group is built from. */
 export interface RouteDeps {
@@ -13,9 +15,16 @@ export interface RouteDeps {
   store: Store
   sessions: SessionService
   accounts: AccountService
-  guards: Guards
+  /** The one login flow of both dialects. */
+  login: LoginFlow
+  /** The one signup flow of both dialects. */
+  signup: SignupFlow
   limits: Limits
   log: Logger
   now: () => number
   metrics: Metrics
+  /** Server push to live devices, on any node. */
+  deliverer: EventDeliverer
+  /** True while the node drains (SIGTERM). */
+  isDraining: () => boolean
 }

@@ -1,98 +1,95 @@
 import { z } from 'zod'
-import { isComparablePassword, normalizeUsername, parseEmail } from '../../auth/rules.js'
 import type { IssuedSession } from '../../auth/sessions.js'
 import { ApiError } from '../../errors.js'
-import { accountKey } from '../../limits/limits.js'
-import { toDialogramSession, toDialogramUser } from '../../views.js'
-import { parseWith, readJson } from '../body.js'
-import type { HttpContext, Route } from '../router.js'
+import { DialogramSessionSchema, DialogramUserSchema, toDialogramSession, toDialogramUser } from '../../views.js'
+import { loginRefusal } from '../dialects.js'
+import { route, type Route } from '../route.js'
+import { BackofficeBody, DialogramSessionBody, DialogramUserBody } from '../schemas.js'
 import type { RouteDeps } from './deps.js'
 
-const name = z.string().max(100)
-
-const UserBody = z.object({
-  nickName: z.string(),
-  email: z.string().max(254),
-  password: z.string(),
-  profile: z.object({ firstName: name.optional(), lastName: name.optional() }).optional(),
-  deviceName: z.string().max(256).optional(),
-})
-
-const SessionBody = z.object({ email: z.string().max(254), password: z.string(), deviceName: z.string().max(256).optional() })
-
-const BackofficeBody = z.union([
-  z.object({ email: z.string().max(254), password: z.string() }),
-  z.object({ username: z.string().max(256), password: z.string() }),
-])
-
-const sessionResult = (issued: IssuedSession) => ({
-  status: 201,
-  result: { data: [toDialogramSession(issued.session, issued.token)], includes: [] },
-})
+const SessionResult = z.object({ data: z.array(DialogramSessionSchema), includes: z.array(z.never()) })
+const sessionResult = (issued: IssuedSession) => ({ data: [toDialogramSession(issued.session, issued.token)], includes: [] })
 
 /** Dialogram dialect: `/api/user`, `/api/session`, `/api/backoffice/session`. */
-export function dialogramRoutes({ config, sessions, accounts, limits, log }: RouteDeps): Route[] {
-  /** One code for a wrong email or password here; a disabled account is still 403. */
-  async function login(ctx: HttpContext, who: { email: string } | { username: string }, password: string, deviceName: string, kind: 'user' | 'backoffice') {
-    // Cheap refusals first, then the rate limits, and only then any bcrypt work.
-    if (!isComparablePassword(password)) throw new ApiError('INVALID_PASSWORD')
-    const account = accountKey('email' in who ? who : { username: normalizeUsername(who.username) })
-    await limits.login.attempt(ctx.client.ip, account)
-    const outcome = await sessions.login(who, password, { deviceName, ...ctx.client }, kind)
-    log.info({ event: 'login', dialect: 'dialogram', kind, result: outcome.ok ? 'ok' : outcome.failure, ip: ctx.client.ip }, 'login')
-    if (outcome.ok) {
-      await limits.login.succeeded(account)
-      return sessionResult(outcome.issued)
-    }
-    if (outcome.failure === 'DISABLED') throw new ApiError('ACCOUNT_DISABLED')
-    if (outcome.failure === 'NOT_ADMIN') throw new ApiError('FORBIDDEN', 'Backoffice sessions are for admin accounts.')
-    throw new ApiError('INVALID_CREDENTIALS')
-  }
-
+export function dialogramRoutes({ config, login, signup }: RouteDeps): Route[] {
   return [
-    {
-      method: 'POST',
-      path: '/api/user',
-      dialect: 'dialogram',
-      async handle({ req, client }) {
-        if (!config.signupOpen) throw new ApiError('SIGNUP_CLOSED')
-        const body = parseWith(UserBody, await readJson(req))
-        await limits.register.attempt(client.ip)
-        const issued = await accounts.register(
-          {
+    route(
+      {
+        id: 'dialogramRegister',
+        method: 'POST',
+        path: '/api/user',
+        dialect: 'dialogram',
+        auth: 'none',
+        summary: 'Creates an account (nickName becomes the username) and its first session.',
+        precheck: () => {
+          if (!config.signupOpen) throw new ApiError('SIGNUP_CLOSED')
+        },
+        body: DialogramUserBody,
+        response: { status: 201, body: z.object({ data: z.array(DialogramUserSchema), includes: z.array(DialogramSessionSchema) }) },
+      },
+      async ({ body, client }) => {
+        const issued = await signup({
+          account: {
             username: body.nickName,
             password: body.password,
-            email: parseEmail(body.email),
+            email: body.email,
             firstName: body.profile?.firstName ?? null,
             lastName: body.profile?.lastName ?? null,
           },
-          { deviceName: body.deviceName ?? 'Unknown', ...client },
-        )
-        log.info({ event: 'register', dialect: 'dialogram', user_id: issued.user.id, ip: client.ip }, 'user registered')
-        return {
-          status: 201,
-          result: { data: [toDialogramUser(issued.user)], includes: [toDialogramSession(issued.session, issued.token)] },
-        }
+          deviceName: body.deviceName ?? 'Unknown',
+          client,
+          dialect: 'dialogram',
+        })
+        return { result: { data: [toDialogramUser(issued.user)], includes: [toDialogramSession(issued.session, issued.token)] } }
       },
-    },
-    {
-      method: 'POST',
-      path: '/api/session',
-      dialect: 'dialogram',
-      async handle(ctx) {
-        const body = parseWith(SessionBody, await readJson(ctx.req))
-        return login(ctx, { email: body.email.trim().toLowerCase() }, body.password, body.deviceName ?? 'Unknown', 'user')
+    ),
+    route(
+      {
+        id: 'dialogramLogin',
+        method: 'POST',
+        path: '/api/session',
+        dialect: 'dialogram',
+        auth: 'none',
+        summary: 'Logs in by email: a new session and its token, shown once.',
+        body: DialogramSessionBody,
+        response: { status: 201, body: SessionResult },
       },
-    },
-    {
-      method: 'POST',
-      path: '/api/backoffice/session',
-      dialect: 'dialogram',
-      async handle(ctx) {
-        const body = parseWith(BackofficeBody, await readJson(ctx.req))
-        const who = 'email' in body ? { email: body.email.trim().toLowerCase() } : { username: body.username }
-        return login(ctx, who, body.password, 'Backoffice', 'backoffice')
+      async ({ body, client }) => {
+        const outcome = await login({
+          who: { email: body.email },
+          password: body.password,
+          deviceName: body.deviceName ?? 'Unknown',
+          kind: 'user',
+          client,
+          dialect: 'dialogram',
+        })
+        if (!outcome.ok) throw loginRefusal('dialogram', outcome.failure)
+        return { result: sessionResult(outcome.issued) }
       },
-    },
+    ),
+    route(
+      {
+        id: 'backofficeLogin',
+        method: 'POST',
+        path: '/api/backoffice/session',
+        dialect: 'dialogram',
+        auth: 'none',
+        summary: 'Logs an admin in with a backoffice session (admin API and console only), by email or username.',
+        body: BackofficeBody,
+        response: { status: 201, body: SessionResult },
+      },
+      async ({ body, client }) => {
+        const outcome = await login({
+          who: 'email' in body ? { email: body.email } : { username: body.username },
+          password: body.password,
+          deviceName: 'Backoffice',
+          kind: 'backoffice',
+          client,
+          dialect: 'dialogram',
+        })
+        if (!outcome.ok) throw loginRefusal('dialogram', outcome.failure)
+        return { result: sessionResult(outcome.issued) }
+      },
+    ),
   ]
 }

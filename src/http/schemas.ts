@@ -1,0 +1,82 @@
+import { z } from 'zod'
+import { parseEmail, parseUsername } from '../auth/rules.js'
+import { parseLimit } from '../operators/operators.js'
+import { decodeCursor } from '../views.js'
+
+/** Request schemas of the HTTP routes (bodies and queries), shared by the dialects' declarations. */
+
+/** A username as sent: lowercased and checked against the rule (400 INVALID_USERNAME), before any lookup. */
+export const Username = z.string().transform((v) => parseUsername(v))
+
+/** An email: trimmed, lowercased and checked (400 BAD_REQUEST). */
+export const Email = z.string().max(254).transform((v) => parseEmail(v))
+
+/** A password as sent: its length rule is checked by the flow that uses it (the error codes differ). */
+export const Password = z.string()
+
+/** A device name a client chose. */
+export const DeviceName = z.string().max(256)
+
+const name = z.string().max(100)
+
+/** `POST /session`. */
+export const LoginBody = z.object({ username: Username, password: Password, device_name: DeviceName.optional() })
+/** `POST /user/register`. */
+export const RegisterBody = z.object({ username: z.string(), password: Password, device_name: DeviceName.optional() })
+/** `PUT /user/password`. */
+export const PasswordBody = z.object({ old_password: Password, new_password: Password })
+
+/** `POST /api/user`. */
+export const DialogramUserBody = z.object({
+  nickName: z.string(),
+  email: Email,
+  password: Password,
+  profile: z.object({ firstName: name.optional(), lastName: name.optional() }).optional(),
+  deviceName: DeviceName.optional(),
+})
+/** `POST /api/session`: by email only; emails are matched trimmed and lowercased. */
+export const DialogramSessionBody = z.object({
+  email: z.string().max(254).transform((v) => v.trim().toLowerCase()),
+  password: Password,
+  deviceName: DeviceName.optional(),
+})
+/** `POST /api/backoffice/session`: by email or by username. */
+export const BackofficeBody = z.union([
+  z.object({ email: z.string().max(254).transform((v) => v.trim().toLowerCase()), password: Password }),
+  z.object({ username: z.string().max(256), password: Password }),
+])
+
+/** `POST /admin/users/:username/events`: `{data}`, any JSON value, `null` included; a missing key is 400. */
+export const PushBody = z.object({ data: z.unknown() })
+
+/** `limit`, `cursor` and `username` of an operators' listing. */
+export const ListQuery = z.object({
+  limit: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const n = parseLimit(v)
+      if (n === null) ctx.addIssue({ code: 'custom', message: 'limit must be a positive integer' })
+      return n ?? 0
+    }),
+  cursor: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const c = decodeCursor(v ?? null)
+      if (c === undefined) ctx.addIssue({ code: 'custom', message: 'cursor is not valid' })
+      return c ?? undefined
+    }),
+  username: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : parseUsername(v))),
+})
+
+/** `GET /admin/sessions`: the listing query plus `state=all` (default) or `state=active`. */
+export const SessionListQuery = ListQuery.extend({
+  state: z.enum(['all', 'active'], { message: 'state must be all or active' }).optional(),
+})
+
+/** `GET /user/checkUsername`. */
+export const CheckUsernameQuery = z.object({ username: z.string().optional().transform((v) => parseUsername(v ?? '')) })
