@@ -7,7 +7,7 @@ import type { SessionService } from '../auth/sessions.js'
 import { createId } from '../auth/tokens.js'
 import type { Bus, BusEvent } from '../bus/types.js'
 import type { Config } from '../config.js'
-import { ApiError } from '../errors.js'
+import { ApiError, toApiError } from '../errors.js'
 import { clientInfo } from '../http/client-info.js'
 import type { ClientInfo } from '../http/router.js'
 import type { Limits } from '../limits/limits.js'
@@ -274,8 +274,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   function refuse(socket: Duplex, err: unknown, client: ClientInfo): void {
-    const e = err instanceof ApiError ? err : new ApiError('INTERNAL_ERROR')
-    if (!(err instanceof ApiError)) log.error({ err, event: 'ws_handshake_failed' }, 'websocket handshake failed')
+    const expected = toApiError(err)
+    if (!expected) log.error({ err, event: 'ws_handshake_failed' }, 'websocket handshake failed')
+    const e = expected ?? new ApiError('INTERNAL_ERROR')
     observer.handshake(e.code)
     log.info({ event: 'ws_refused', status: e.status, error_code: e.code, ip: client.ip }, 'websocket refused')
     writeRefusal(socket, e)

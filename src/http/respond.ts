@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { ApiError, type ErrorCode } from '../errors.js'
+import { ApiError, toApiError, type ErrorCode } from '../errors.js'
 
 /** The two wire dialects: nullptr (`/session`, `/user`, `/admin`) and Dialogram (`/api/*`). */
 export type Dialect = 'nullptr' | 'dialogram'
@@ -34,12 +34,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /**
- * Maps any thrown value to the dialect's error response: ApiError by its code, everything else
- * as 500 INTERNAL_ERROR (logged, never shown to the client).
+ * Maps any thrown value to the dialect's error response: an expected error by its code (toApiError),
+ * everything else as 500 INTERNAL_ERROR (logged, never shown to the client).
  */
 export function sendError(res: ServerResponse, dialect: Dialect, err: unknown, log: Logger): void {
-  const e = err instanceof ApiError ? err : new ApiError('INTERNAL_ERROR')
-  if (!(err instanceof ApiError)) log.error({ err }, 'unhandled error in request')
+  const expected = toApiError(err)
+  if (!expected) log.error({ err }, 'unhandled error in request')
+  const e = expected ?? new ApiError('INTERNAL_ERROR')
   const headers: Record<string, string> = e.retryAfter !== undefined ? { 'retry-after': String(e.retryAfter) } : {}
   if (e.code === 'METHOD_NOT_ALLOWED' && e.allow) headers.allow = e.allow
   sendJson(res, e.status, errorBody(dialect, e.code, e.status, e.message), headers)
