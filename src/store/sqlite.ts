@@ -6,6 +6,7 @@ import { authRecordFromRow, sessionWithDevicesFromRows, sessionWithDevicesSql, s
 import { paginate } from './paginate.js'
 import { connectionFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
 import { SqliteCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js'
+import { restrictDatabaseFiles } from './sqlite-files.js'
 import { SqliteLockWaiter } from './sqlite-lock-waiter.js'
 import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
 import {
@@ -41,7 +42,10 @@ export interface SqliteStoreOptions {
 /** Opens (creating file, folder and schema as needed) the embedded SQLite store. */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const inMemory = path === ':memory:'
-  if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true })
+  if (!inMemory) {
+    mkdirSync(dirname(resolve(path)), { recursive: true })
+    restrictDatabaseFiles(path)
+  }
   const db = new Database(path)
   db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`)
   db.pragma('journal_mode = WAL')
