@@ -77,7 +77,7 @@ const isConflictAbort = (e: unknown): boolean => CONFLICT_ABORTS.has(String((e a
 /** How many times a transaction runs at most while PostgreSQL keeps aborting it for a conflict. */
 export const TRANSACTION_ATTEMPTS = 3
 /** The pause after the first aborted attempt is 5-10 ms, after the second 10-20 ms (random: two conflicting callers part ways). */
-export const TRANSACTION_RETRY_BASE_MS = 10
+const TRANSACTION_RETRY_BASE_MS = 10
 
 /** How inTransaction retries; tests pass a fake sleep and random. */
 export interface TransactionRetry {

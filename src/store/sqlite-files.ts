@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, openSync } from 'node:fs'
 
 /** Owner read and write only: the files hold every password hash and session token hash. */
-export const DATABASE_FILE_MODE = 0o600
+const DATABASE_FILE_MODE = 0o600
 
 /** The files SQLite keeps for a database in WAL mode. */
 const databaseFiles = (path: string) => [path, `${path}-wal`, `${path}-shm`]

@@ -4,9 +4,9 @@ import { StoreUnavailableError } from './types.js'
 /** How long, in all, a store call waits for another process's write lock before it gives up. */
 export const SQLITE_LOCK_WAIT_MS = 5_000
 /** The first pause after a call met a locked file; each next pause doubles, up to the longest. */
-export const BUSY_FIRST_PAUSE_MS = 2
+const BUSY_FIRST_PAUSE_MS = 2
 /** The longest pause between two attempts: a freed lock is seen within this. */
-export const BUSY_LONGEST_PAUSE_MS = 50
+const BUSY_LONGEST_PAUSE_MS = 50
 
 /**
  * SQLITE_BUSY and its extended codes (_RECOVERY, _SNAPSHOT, _TIMEOUT): another connection holds a
