@@ -1,10 +1,12 @@
 import { z } from 'zod'
+import { SQLITE_LOCK_WAIT_MS } from './store/sqlite-lock-waiter.js'
 
 /** Every setting chatgate reads, with its default, validated once at start. */
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().min(1).default('./data/chatgate.db'),
+  SQLITE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(SQLITE_LOCK_WAIT_MS),
   REDIS_URL: z.string().url().optional(),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX: 1-64 characters of A-Z a-z 0-9 : _ . -').default('chatgate:'),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
@@ -47,6 +49,11 @@ export type Config = {
   port: number
   host: string
   databaseUrl: string
+  /**
+   * SQLite only: how long a store call waits, off the event loop, while another process holds the
+   * file's write lock; past it the request is answered 503 UNAVAILABLE and nothing is written.
+   */
+  sqliteLockWaitMs: number
   redisUrl: string | undefined
   /** Prefix of every Redis channel and key this deployment uses (several deployments, or tests, can share a server). */
   redisPrefix: string
@@ -113,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    sqliteLockWaitMs: e.SQLITE_LOCK_WAIT_MS,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     nodeId: e.NODE_ID,

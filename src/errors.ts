@@ -1,3 +1,5 @@
+import { StoreUnavailableError } from './store/types.js'
+
 /** Every error code of the contract and the HTTP status it always maps to. */
 export const ErrorStatus = {
   BAD_REQUEST: 400,
@@ -74,4 +76,17 @@ export class ApiError extends Error {
     super(message)
     this.status = ErrorStatus[code]
   }
+}
+
+/** Seconds a client is told to wait when the store could not serve its call in time. */
+export const UNAVAILABLE_RETRY_AFTER_S = 1
+
+/**
+ * The ApiError a thrown value is answered with: an ApiError as it is, a store that could not serve
+ * in time as 503 UNAVAILABLE with Retry-After; null for anything else (a bug: answered 500 and logged).
+ */
+export function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err
+  if (err instanceof StoreUnavailableError) return new ApiError('UNAVAILABLE', undefined, UNAVAILABLE_RETRY_AFTER_S)
+  return null
 }

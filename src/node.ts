@@ -23,7 +23,10 @@ export type NodeOverrides = Partial<Omit<AppDeps, 'config' | 'store' | 'log'>>
  * sure an admin exists and listens. Whatever was opened is closed again if a later step fails.
  */
 export async function startNode(config: Config, log: Logger, overrides: NodeOverrides = {}): Promise<RunningNode> {
-  const store = await openStore(config.databaseUrl, { onError: (err) => log.error({ err }, 'database connection error') })
+  const store = await openStore(config.databaseUrl, {
+    onError: (err) => log.error({ err }, 'database connection error'),
+    sqliteLockWaitMs: config.sqliteLockWaitMs,
+  })
   let bus: AppDeps['bus']
   let limiter: Awaited<ReturnType<typeof openLimiterStore>> | null = null
   let app: App | undefined

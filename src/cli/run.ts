@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config.js'
-import { ApiError } from '../errors.js'
+import { toApiError } from '../errors.js'
 import type { CliIo, Command } from './command.js'
 import { devices } from './commands/devices.js'
 import { sessionsList, sessionsRevoke } from './commands/sessions.js'
@@ -90,7 +90,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err(`chatgate: ${e.message}\n${e.usage ? `\n${e.usage}` : ''}`)
       return ExitCode.Usage
     }
-    if (e instanceof ApiError) io.err(`chatgate: ${e.code}: ${e.message}\n`)
+    const expected = toApiError(e)
+    if (expected) io.err(`chatgate: ${expected.code}: ${expected.message}\n`)
     else if (e instanceof CliError || e instanceof ConfigError) io.err(`chatgate: ${e.message}\n`)
     else io.err(`chatgate: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
     return ExitCode.Error

@@ -8,7 +8,7 @@ import { createId } from '../auth/tokens.js'
 import type { Bus, BusEvent } from '../cluster/bus.js'
 import { subscribeToBus } from './bus-dispatch.js'
 import type { Config } from '../config.js'
-import { ApiError } from '../errors.js'
+import { ApiError, toApiError } from '../errors.js'
 import { clientInfo } from '../request/client-info.js'
 import type { ClientInfo } from '../request/client-info.js'
 import type { Limits } from '../limits/limits.js'
@@ -235,8 +235,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   function refuse(socket: Duplex, err: unknown, client: ClientInfo): void {
-    const e = err instanceof ApiError ? err : new ApiError('INTERNAL_ERROR')
-    if (!(err instanceof ApiError)) log.error({ err, event: 'ws_handshake_failed' }, 'websocket handshake failed')
+    const expected = toApiError(err)
+    if (!expected) log.error({ err, event: 'ws_handshake_failed' }, 'websocket handshake failed')
+    const e = expected ?? new ApiError('INTERNAL_ERROR')
     observer.handshake(e.code)
     log.info({ event: 'ws_refused', status: e.status, error_code: e.code, ip: client.ip }, 'websocket refused')
     writeRefusal(socket, e)

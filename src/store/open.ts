@@ -6,6 +6,8 @@ import type { Store } from './types.js'
 export interface OpenStoreOptions {
   /** Told about errors the store hits outside any call (an idle PostgreSQL connection dropped). */
   onError?: (err: Error) => void
+  /** SQLite only: how long a call waits for another process's write lock (SQLITE_LOCK_WAIT_MS). */
+  sqliteLockWaitMs?: number
 }
 
 /**
@@ -14,7 +16,8 @@ export interface OpenStoreOptions {
  */
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   const path = sqlitePathOf(databaseUrl)
-  return path === null ? openPostgresStore(databaseUrl, { onError: options.onError }) : openSqliteStore(path)
+  if (path === null) return openPostgresStore(databaseUrl, { onError: options.onError })
+  return openSqliteStore(path, { lockWaitMs: options.sqliteLockWaitMs })
 }
 
 /** The SQLite file DATABASE_URL names (an optional `sqlite:` prefix dropped), or null for postgres://. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 
 /** Where a PostgreSQL store lives: the server (connection string) and the schema inside it. */
@@ -64,8 +65,55 @@ export function createPostgresPool(target: PostgresTarget, options: PoolOptions 
   return pool
 }
 
-/** Runs `work` in one transaction on one pooled connection: COMMIT on success, ROLLBACK on a throw. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * SQLSTATEs after which PostgreSQL has rolled the whole transaction back and asks for it to be run
+ * again: serialization_failure (40001) and deadlock_detected (40P01).
+ */
+const CONFLICT_ABORTS = new Set(['40001', '40P01'])
+
+/** True for an error that aborted a transaction because of a conflict with another one. */
+const isConflictAbort = (e: unknown): boolean => CONFLICT_ABORTS.has(String((e as { code?: unknown } | null)?.code))
+
+/** How many times a transaction runs at most while PostgreSQL keeps aborting it for a conflict. */
+export const TRANSACTION_ATTEMPTS = 3
+/** The pause after the first aborted attempt is 5-10 ms, after the second 10-20 ms (random: two conflicting callers part ways). */
+const TRANSACTION_RETRY_BASE_MS = 10
+
+/** How inTransaction retries; tests pass a fake sleep and random. */
+export interface TransactionRetry {
+  attempts?: number
+  sleep?: (ms: number) => Promise<unknown>
+  random?: () => number
+}
+
+/** The jittered pause after `failed` aborted attempts: half fixed, half random, doubling each time. */
+const retryPauseMs = (failed: number, random: () => number) =>
+  TRANSACTION_RETRY_BASE_MS * 2 ** (failed - 1) * (0.5 + random() / 2)
+
+/**
+ * Runs `work` in one transaction on one pooled connection: COMMIT on success, ROLLBACK on a throw.
+ * A transaction PostgreSQL aborted for a serialization failure or a deadlock changed nothing, so it
+ * is run again from the start (up to TRANSACTION_ATTEMPTS in all); `work` must do nothing but
+ * queries on its connection.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  retry: TransactionRetry = {},
+): Promise<T> {
+  const attempts = retry.attempts ?? TRANSACTION_ATTEMPTS
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runTransaction(pool, work)
+    } catch (e) {
+      if (attempt >= attempts || !isConflictAbort(e)) throw e
+      await (retry.sleep ?? sleep)(retryPauseMs(attempt, retry.random ?? Math.random))
+    }
+  }
+}
+
+/** One attempt of inTransaction. */
+async function runTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()
   let broken = false
   try {

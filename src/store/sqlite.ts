@@ -6,6 +6,8 @@ import { authRecordFromRow, sessionWithDevicesFromRows, sessionWithDevicesSql, s
 import { paginate } from './paginate.js'
 import { connectionFromRow, nodeFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
 import { SqliteCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js'
+import { restrictDatabaseFiles } from './sqlite-files.js'
+import { SqliteLockWaiter } from './sqlite-lock-waiter.js'
 import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
 import {
   ConflictError,
@@ -28,18 +30,36 @@ import {
 
 const schemaFile = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema.sql')
 
+/**
+ * SQLite's own busy timeout, while opening only: nothing is served yet, and the schema step must
+ * not fail because another process is writing. Once open, calls wait in SqliteLockWaiter instead.
+ */
+const OPEN_BUSY_TIMEOUT_MS = 5_000
+
+export interface SqliteStoreOptions {
+  /** How long a call waits for another process's write lock before StoreUnavailableError (SQLITE_LOCK_WAIT_MS). */
+  lockWaitMs?: number
+}
+
 /** Opens (creating file, folder and schema as needed) the embedded SQLite store. */
-export function openSqliteStore(path: string): SqliteStore {
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  const inMemory = path === ':memory:'
+  if (!inMemory) {
+    mkdirSync(dirname(resolve(path)), { recursive: true })
+    restrictDatabaseFiles(path)
+  }
   const db = new Database(path)
+  db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
-  db.pragma('busy_timeout = 5000')
   db.pragma('foreign_keys = ON')
   migrate(db)
-  if (path === ':memory:') return new SqliteStore(db)
+  // From here on a locked file answers SQLITE_BUSY at once: the event loop never waits on a lock.
+  db.pragma('busy_timeout = 0')
+  const lock = new SqliteLockWaiter({ maxWaitMs: options.lockWaitMs })
+  if (inMemory) return new SqliteStore(db, lock)
   db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
-  return new SqliteStore(db, new SqliteCheckpointer(path))
+  return new SqliteStore(db, lock, new SqliteCheckpointer(path))
 }
 
 /** Brings the file to SCHEMA_VERSION: the whole schema on a new file, then each migration in order. */
@@ -67,13 +87,18 @@ const isUniqueViolation = (e: unknown): e is Error & { code: string } =>
 
 const conflictField = (e: Error): 'username' | 'email' => (e.message.includes('users.email') ? 'email' : 'username')
 
-/** The Store on better-sqlite3: prepared statements, WAL, one transaction per multi-row write. */
+/**
+ * The Store on better-sqlite3: prepared statements, WAL, one transaction per multi-row write.
+ * Every call goes through `lock`, so a file locked by another process never blocks the event loop.
+ */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const
   private readonly s
 
   constructor(
     private readonly db: Database.Database,
+    /** Runs each call, waiting off the event loop while another process holds the file's lock. */
+    private readonly lock: SqliteLockWaiter,
     /** Runs WAL checkpoints on a worker thread (absent for :memory:). */
     private readonly checkpointer?: SqliteCheckpointer,
   ) {
@@ -120,14 +145,16 @@ export class SqliteStore implements Store {
   }
 
   async createUser(user: NewUser): Promise<void> {
-    this.insertUser(user)
+    return this.lock.write(() => this.insertUser(user))
   }
 
   async createUserWithSession(user: NewUser, session: NewSession): Promise<void> {
-    this.db.transaction(() => {
-      this.insertUser(user)
-      this.s.insertSession.run(session)
-    }).immediate()
+    return this.lock.write(() =>
+      this.db.transaction(() => {
+        this.insertUser(user)
+        this.s.insertSession.run(session)
+      }).immediate(),
+    )
   }
 
   private insertUser(user: NewUser): void {
@@ -140,37 +167,47 @@ export class SqliteStore implements Store {
   }
 
   async findUserById(id: string): Promise<UserRow | null> {
-    const r = this.s.userById.get(id) as Row | undefined
-    return r ? userFromRow(r) : null
+    return this.lock.read(() => {
+      const r = this.s.userById.get(id) as Row | undefined
+      return r ? userFromRow(r) : null
+    })
   }
 
   async findUserByUsername(username: string): Promise<UserRow | null> {
-    const r = this.s.userByUsername.get(username) as Row | undefined
-    return r ? userFromRow(r) : null
+    return this.lock.read(() => {
+      const r = this.s.userByUsername.get(username) as Row | undefined
+      return r ? userFromRow(r) : null
+    })
   }
 
   async findUserByEmail(email: string): Promise<UserRow | null> {
-    const r = this.s.userByEmail.get(email) as Row | undefined
-    return r ? userFromRow(r) : null
+    return this.lock.read(() => {
+      const r = this.s.userByEmail.get(email) as Row | undefined
+      return r ? userFromRow(r) : null
+    })
   }
 
   async hasAdmin(): Promise<boolean> {
-    return this.s.hasAdmin.get() !== undefined
+    return this.lock.read(() => this.s.hasAdmin.get() !== undefined)
   }
 
   async updatePassword(userId: string, passwordHash: string, keepSessionId: string | null, now: number): Promise<string[]> {
-    return this.db.transaction(() => {
-      this.s.setPassword.run(passwordHash, now, userId)
-      return this.revokeUserSessionsSync(userId, keepSessionId, 'password_changed', now)
-    }).immediate()
+    return this.lock.write(() =>
+      this.db.transaction(() => {
+        this.s.setPassword.run(passwordHash, now, userId)
+        return this.revokeUserSessionsSync(userId, keepSessionId, 'password_changed', now)
+      }).immediate(),
+    )
   }
 
   async setUserDisabled(userId: string, disabled: boolean, now: number): Promise<string[]> {
-    return this.db.transaction(() => {
-      if (disabled) this.refuseLastAdmin(userId)
-      this.s.setDisabled.run(disabled ? 1 : 0, now, userId)
-      return disabled ? this.revokeUserSessionsSync(userId, null, 'account_disabled', now) : []
-    }).immediate()
+    return this.lock.write(() =>
+      this.db.transaction(() => {
+        if (disabled) this.refuseLastAdmin(userId)
+        this.s.setDisabled.run(disabled ? 1 : 0, now, userId)
+        return disabled ? this.revokeUserSessionsSync(userId, null, 'account_disabled', now) : []
+      }).immediate(),
+    )
   }
 
   /** Inside a write transaction: throws LastAdminError when `userId` is the only enabled admin. */
@@ -179,40 +216,48 @@ export class SqliteStore implements Store {
   }
 
   async createSession(session: NewSession): Promise<void> {
-    this.s.insertSession.run(session)
+    return this.lock.write(() => void this.s.insertSession.run(session))
   }
 
   async findSessionByTokenHash(tokenHash: Buffer): Promise<SessionAuthRecord | null> {
-    const r = this.s.sessionByHash.get(tokenHash) as Row | undefined
-    return r ? authRecordFromRow(r, r.token_hash as Buffer) : null
+    return this.lock.read(() => {
+      const r = this.s.sessionByHash.get(tokenHash) as Row | undefined
+      return r ? authRecordFromRow(r, r.token_hash as Buffer) : null
+    })
   }
 
   async findSessionWithDevices(tokenHash: Buffer, now: number, aliveSince: number): Promise<SessionWithDevices | null> {
-    return sessionWithDevicesFromRows(this.s.sessionWithDevices.all({ tokenHash, now, aliveSince }) as Row[], now)
+    return this.lock.read(() => sessionWithDevicesFromRows(this.s.sessionWithDevices.all({ tokenHash, now, aliveSince }) as Row[], now))
   }
 
   async findSessionById(id: string): Promise<SessionWithUsername | null> {
-    const r = this.s.sessionById.get(id) as Row | undefined
-    return r ? { ...sessionFromRow(r), username: r.username as string } : null
+    return this.lock.read(() => {
+      const r = this.s.sessionById.get(id) as Row | undefined
+      return r ? { ...sessionFromRow(r), username: r.username as string } : null
+    })
   }
 
   async touchSessions(touches: { id: string; lastSeenAt: number; expiresAt: number }[]): Promise<void> {
     if (touches.length === 0) return
-    this.db.transaction(() => {
-      for (const t of touches) this.s.touch.run(t.lastSeenAt, t.expiresAt, t.id)
-    }).immediate()
+    return this.lock.write(() =>
+      this.db.transaction(() => {
+        for (const t of touches) this.s.touch.run(t.lastSeenAt, t.expiresAt, t.id)
+      }).immediate(),
+    )
   }
 
   async listActiveUserSessions(userId: string, now: number): Promise<SessionRow[]> {
-    return (this.s.activeUserSessions.all(userId, now) as Row[]).map(sessionFromRow)
+    return this.lock.read(() => (this.s.activeUserSessions.all(userId, now) as Row[]).map(sessionFromRow))
   }
 
   async revokeSessions(ids: string[], reason: RevokeReason, now: number): Promise<string[]> {
-    return this.db.transaction(() => ids.filter((id) => this.s.revokeOne.run(now, reason, id).changes === 1)).immediate()
+    return this.lock.write(() =>
+      this.db.transaction(() => ids.filter((id) => this.s.revokeOne.run(now, reason, id).changes === 1)).immediate(),
+    )
   }
 
   async revokeUserSessions(userId: string, exceptId: string | null, reason: RevokeReason, now: number): Promise<string[]> {
-    return this.db.transaction(() => this.revokeUserSessionsSync(userId, exceptId, reason, now)).immediate()
+    return this.lock.write(() => this.db.transaction(() => this.revokeUserSessionsSync(userId, exceptId, reason, now)).immediate())
   }
 
   private revokeUserSessionsSync(userId: string, exceptId: string | null, reason: RevokeReason, now: number): string[] {
@@ -234,31 +279,34 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT s.*, u.username FROM sessions s JOIN users u ON u.id = s.user_id
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.created_at DESC, s.id DESC LIMIT ?`
-    const rows = (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map((r) => ({
-      ...sessionFromRow(r),
-      username: r.username as string,
-    }))
+    const rows = await this.lock.read(() =>
+      (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map((r) => ({ ...sessionFromRow(r), username: r.username as string })),
+    )
     return paginate(rows, limit, (r) => r.createdAt)
   }
 
   async listRevokedSince(since: number): Promise<{ id: string; revokedAt: number; reason: RevokeReason | null }[]> {
-    return (this.s.revokedSince.all(since) as Row[]).map((r) => ({
-      id: r.id as string,
-      revokedAt: r.revoked_at as number,
-      reason: (r.revoked_reason as RevokeReason | null) ?? null,
-    }))
+    return this.lock.read(() =>
+      (this.s.revokedSince.all(since) as Row[]).map((r) => ({
+        id: r.id as string,
+        revokedAt: r.revoked_at as number,
+        reason: (r.revoked_reason as RevokeReason | null) ?? null,
+      })),
+    )
   }
 
   async externalChangeCounter(): Promise<number | null> {
-    return this.db.pragma('data_version', { simple: true }) as number
+    return this.lock.read(() => this.db.pragma('data_version', { simple: true }) as number)
   }
 
   async applyConnectionChanges(opened: ConnectionRow[], closedIds: string[]): Promise<void> {
     if (opened.length === 0 && closedIds.length === 0) return
-    this.db.transaction(() => {
-      for (const c of opened) this.s.insertConnection.run(c)
-      for (const id of closedIds) this.s.deleteConnection.run(id)
-    }).immediate()
+    return this.lock.write(() =>
+      this.db.transaction(() => {
+        for (const c of opened) this.s.insertConnection.run(c)
+        for (const id of closedIds) this.s.deleteConnection.run(id)
+      }).immediate(),
+    )
   }
 
   async listConnections({ username, limit, cursor, aliveSince }: ListOptions & { aliveSince: number }): Promise<Page<ConnectionListing>> {
@@ -275,47 +323,55 @@ export class SqliteStore implements Store {
     const sql = `SELECT c.*, u.username, s.device_name FROM connections c
       JOIN nodes n ON n.id = c.node_id JOIN users u ON u.id = c.user_id JOIN sessions s ON s.id = c.session_id
       WHERE ${where.join(' AND ')} ORDER BY c.connected_at DESC, c.id DESC LIMIT ?`
-    const rows = (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map(connectionFromRow)
+    const rows = await this.lock.read(() => (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map(connectionFromRow))
     return paginate(rows, limit, (r) => r.connectedAt)
   }
 
   async countUserConnections(userId: string, aliveSince: number): Promise<Map<string, number>> {
-    const rows = this.s.countUserConnections.all(userId, aliveSince) as { session_id: string; n: number }[]
-    return new Map(rows.map((r) => [r.session_id, r.n]))
+    return this.lock.read(() => {
+      const rows = this.s.countUserConnections.all(userId, aliveSince) as { session_id: string; n: number }[]
+      return new Map(rows.map((r) => [r.session_id, r.n]))
+    })
   }
 
   async listUserNodes(userId: string, aliveSince: number): Promise<string[]> {
-    return this.s.userNodes.all(userId, aliveSince) as string[]
+    return this.lock.read(() => this.s.userNodes.all(userId, aliveSince) as string[])
   }
 
   async listNodes(aliveSince: number): Promise<NodeListing[]> {
-    return (this.s.liveNodes.all(aliveSince) as Row[]).map(nodeFromRow)
+    return this.lock.read(() => (this.s.liveNodes.all(aliveSince) as Row[]).map(nodeFromRow))
   }
 
   async heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void> {
-    this.s.heartbeat.run(nodeId, startedAt, now)
+    return this.lock.write(() => void this.s.heartbeat.run(nodeId, startedAt, now))
   }
 
   async removeNode(nodeId: string): Promise<void> {
-    this.db.transaction(() => {
-      this.s.deleteNodeConnections.run(nodeId)
-      this.s.deleteNode.run(nodeId)
-    }).immediate()
+    return this.lock.write(() =>
+      this.db.transaction(() => {
+        this.s.deleteNodeConnections.run(nodeId)
+        this.s.deleteNode.run(nodeId)
+      }).immediate(),
+    )
   }
 
   async purgeDeadNodes(deadBefore: number): Promise<string[]> {
-    return this.db.transaction(() => {
-      const dead = this.s.deadNodes.all(deadBefore) as string[]
-      for (const id of dead) {
-        this.s.deleteNodeConnections.run(id)
-        this.s.deleteNode.run(id)
-      }
-      this.s.orphanConnections.run()
-      return dead
-    }).immediate()
+    return this.lock.write(() =>
+      this.db.transaction(() => {
+        const dead = this.s.deadNodes.all(deadBefore) as string[]
+        for (const id of dead) {
+          this.s.deleteNodeConnections.run(id)
+          this.s.deleteNode.run(id)
+        }
+        this.s.orphanConnections.run()
+        return dead
+      }).immediate(),
+    )
   }
 
+  /** Lets writes still waiting for the lock finish (each within its bound), then closes. */
   async close(): Promise<void> {
+    await this.lock.drain()
     await this.checkpointer?.stop()
     if (this.db.open) this.db.close()
   }

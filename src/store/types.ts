@@ -123,6 +123,12 @@ export class LastAdminError extends Error {
 }
 
 /**
+ * The store could not serve a call in time (its SQLite file stayed locked by another process
+ * longer than the wait bound) and changed nothing; the caller may retry. Answered as 503 UNAVAILABLE.
+ */
+export class StoreUnavailableError extends Error {}
+
+/**
  * Persistence of users, sessions, nodes and live connections. Every method is async so that the
  * PostgreSQL store fits the same interface; every multi-row write is one transaction.
  */

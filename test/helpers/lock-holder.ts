@@ -45,3 +45,42 @@ export function startLockHolder(dbPath: string, options: { holdMs?: number; read
     },
   }
 }
+
+/** A child process holding the SQLite write lock of a file in one transaction, for a fixed time. */
+export interface WriteLockHold {
+  /** Resolves once the child holds the write lock; rejects if that takes longer than `readyMs`. */
+  locked: Promise<void>
+  /** Resolves once the child committed and exited (the lock is free); rejects if it failed. */
+  released: Promise<void>
+}
+
+/**
+ * Takes the write lock of `dbPath` in another process (BEGIN IMMEDIATE) and keeps it for `holdMs`
+ * without a break, as a long CLI command, a VACUUM or an operator's `sqlite3` shell would.
+ */
+export function holdWriteLock(dbPath: string, holdMs: number, options: { readyMs?: number } = {}): WriteLockHold {
+  const child = spawn(process.execPath, [childFile, dbPath, String(holdMs), 'once'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8')
+  const locked = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the lock was not taken in time')), options.readyMs ?? 10_000)
+    child.stdout.on('data', (d: string) => {
+      out += d
+      if (out.includes('locked\n')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.on('exit', () => {
+      clearTimeout(timer)
+      reject(new Error(`the lock holder exited before it held the lock: ${out}`))
+    })
+  })
+  const released = new Promise<void>((resolve, reject) => {
+    // 'close', not 'exit': by then every byte it printed has been read.
+    child.on('close', (code) => (code === 0 && out.includes('released\n') ? resolve() : reject(new Error(`lock holder exited with ${code}: ${out}`))))
+  })
+  locked.catch(() => undefined)
+  released.catch(() => undefined)
+  return { locked, released }
+}
