@@ -12,6 +12,7 @@ import { createGateway, type Gateway } from './gateway/gateway.js'
 import type { GatewayObserver } from './gateway/observer.js'
 import { answerClientError } from './http/client-error.js'
 import { createHttpHandler } from './http/handler.js'
+import type { Route } from './http/route.js'
 import { Router } from './http/router.js'
 import { adminRoutes } from './http/routes/admin.js'
 import type { RouteDeps } from './http/routes/deps.js'
@@ -53,6 +54,8 @@ export interface App {
   accounts: AccountService
   bus: Bus
   metrics: Metrics
+  /** Every HTTP route this node serves, as declared (the router and /openapi.json are built from them). */
+  routes: readonly Route[]
   /** Abuse limits; the gateway calls `limits.upgrade.consume(ip)` before each upgrade. */
   limits: Limits
   /** `GET /ws`: live connections (`gateway.registry`), `gateway.flush()` of connection rows. */
@@ -176,6 +179,7 @@ export function createApp(deps: AppDeps): App {
     accounts,
     bus,
     metrics,
+    routes,
     limits,
     gateway,
     listen: async () => {

@@ -1,3 +1,5 @@
+import { checkResponse } from './openapi-check.js'
+
 /** A response reduced to what tests assert on. */
 export interface Res<T = any> {
   status: number
@@ -26,6 +28,10 @@ export async function request<T = any>(
     parsed = JSON.parse(text)
   } catch {
     // not JSON: tests see the text
+  }
+  // Every JSON answer in the HTTP tests must match the server's own /openapi.json.
+  if (typeof parsed !== 'string' && res.headers.get('content-type')?.startsWith('application/json')) {
+    await checkResponse(base, method, path, res.status, parsed)
   }
   return { status: res.status, body: parsed as T, headers: res.headers }
 }
