@@ -159,3 +159,90 @@ depth('isNestedDeeperThan › should agree with the depth of any JSON value, wha
 })
 
 depth.run()
+
+// ─── client-chosen text ─────────────────────────────────────────────────────
+
+const text = suite('http › client-chosen text')
+text.before(async () => {
+  srv = await startServer()
+  await registerUser(srv.url, 'texter')
+  const created = await request(srv.url, 'POST', '/api/user', { body: { nickName: 'dtexter', email: 'dtexter@example.com', password: 'password-123' } })
+  assert.is(created.status, 201)
+})
+text.after(() => srv.close())
+
+// C0 (TAB and NUL included), DEL and C1 (NEL, 8-bit CSI), each inside otherwise plain text.
+const CONTROLS = ['\u0000', '\u0009', '\u000a', '\u001b', '\u001f', '\u007f', '\u0085', '\u009b', '\u009f']
+const withControl = (c: string) => `my${c}phone`
+
+/** Asserts a 400 BAD_REQUEST whose description names `field`. */
+function assertNamesField(res: Res, field: string, dialect: 'nullptr' | 'dialogram'): void {
+  if (dialect === 'nullptr') assertNullptrError(res, 400, 'BAD_REQUEST')
+  else assertDialogramError(res, 400, 'BAD_REQUEST')
+  const description: string = dialect === 'nullptr' ? res.body.error_info.description : res.body.errors[0].title
+  assert.ok(description.includes(field), `${description} names ${field}`)
+}
+
+text('nullptr › should refuse a device_name holding a control character at login, and issue no session', async () => {
+  for (const c of CONTROLS) {
+    const res = await request(srv.url, 'POST', '/session', { body: { username: 'texter', password: 'password-123', device_name: withControl(c) } })
+    assertNamesField(res, 'device_name', 'nullptr')
+  }
+  assert.is(await sessionCount('texter'), 1)
+})
+
+text('nullptr › should refuse a device_name over 64 characters and accept one of 64', async () => {
+  const login = (device_name: string) => request(srv.url, 'POST', '/session', { body: { username: 'texter', password: 'password-123', device_name } })
+  assertNamesField(await login('d'.repeat(65)), 'device_name', 'nullptr')
+  assert.is(await sessionCount('texter'), 1)
+  nullptrResult(await login('d'.repeat(64)))
+})
+
+text('nullptr › should refuse a device_name holding a control character at registration, and create no user', async () => {
+  const res = await request(srv.url, 'POST', '/user/register', { body: { username: 'ctl-reg', password: 'password-123', device_name: withControl('\u009b') } })
+  assertNamesField(res, 'device_name', 'nullptr')
+  assert.is(await srv.app.store.findUserByUsername('ctl-reg'), null)
+})
+
+text('nullptr › should keep printable Unicode in a device name as sent', async () => {
+  const name = 'Zoë’s 📱 — ünïcode'
+  const res = await request(srv.url, 'POST', '/session', { body: { username: 'texter', password: 'password-123', device_name: name } })
+  const result = nullptrResult(res)
+  const stored = await srv.app.store.findSessionById(result.session_id)
+  assert.is(stored?.deviceName, name)
+})
+
+text('dialogram › should refuse a control character in deviceName, nickName, profile names or email, and create no user', async () => {
+  const valid = { nickName: 'ctl-dialo', email: 'ctl-dialo@example.com', password: 'password-123', profile: { firstName: 'Ada', lastName: 'Lovelace' }, deviceName: 'iPhone' }
+  const cases: [string, object][] = [
+    ['deviceName', { deviceName: withControl('\u0000') }],
+    ['nickName', { nickName: 'ctl-dialo\u0085' }],
+    ['profile.firstName', { profile: { firstName: 'A\u001bda' } }],
+    ['profile.lastName', { profile: { lastName: 'Love\u009blace' } }],
+    ['email', { email: 'ctl-dialo\u0001@example.com' }],
+    ['email', { email: 'ctl-dialo@example.com\n' }],
+  ]
+  for (const [field, change] of cases) {
+    assertNamesField(await request(srv.url, 'POST', '/api/user', { body: { ...valid, ...change } }), field, 'dialogram')
+  }
+  assert.is(await srv.app.store.findUserByUsername('ctl-dialo'), null)
+  assert.is(await srv.app.store.findUserByEmail('ctl-dialo@example.com'), null)
+  assert.is((await request(srv.url, 'POST', '/api/user', { body: valid })).status, 201, 'the same body without the control character is fine')
+})
+
+text('dialogram › should refuse a deviceName with a control character or over 64 characters at login, and issue no session', async () => {
+  const login = (deviceName: string) => request(srv.url, 'POST', '/api/session', { body: { email: 'dtexter@example.com', password: 'password-123', deviceName } })
+  assertNamesField(await login(withControl('\u007f')), 'deviceName', 'dialogram')
+  assertNamesField(await login('d'.repeat(65)), 'deviceName', 'dialogram')
+  assert.is(await sessionCount('dtexter'), 1)
+  assert.is((await login('d'.repeat(64))).status, 201)
+})
+
+text('dialogram › should keep INVALID_USERNAME for a nickName that breaks the username rule', async () => {
+  for (const nickName of ['ab', 'a'.repeat(65), 'bad name', '_under']) {
+    const res = await request(srv.url, 'POST', '/api/user', { body: { nickName, email: 'rule@example.com', password: 'password-123' } })
+    assertDialogramError(res, 400, 'INVALID_USERNAME')
+  }
+})
+
+text.run()

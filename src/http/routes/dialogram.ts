@@ -5,23 +5,26 @@ import { ApiError } from '../../errors.js'
 import { accountKey } from '../../limits/limits.js'
 import { toDialogramSession, toDialogramUser } from '../../views.js'
 import { parseWith, readJson } from '../body.js'
+import { clientText, DeviceName } from '../text-fields.js'
 import type { HttpContext, Route } from '../router.js'
 import type { RouteDeps } from './deps.js'
 
-const name = z.string().max(100)
+const name = clientText(100)
+const email = clientText(254)
 
 const UserBody = z.object({
-  nickName: z.string(),
-  email: z.string().max(254),
+  // No length limit here: the username rule answers INVALID_USERNAME for a long one.
+  nickName: clientText(),
+  email,
   password: z.string(),
   profile: z.object({ firstName: name.optional(), lastName: name.optional() }).optional(),
-  deviceName: z.string().max(256).optional(),
+  deviceName: DeviceName.optional(),
 })
 
-const SessionBody = z.object({ email: z.string().max(254), password: z.string(), deviceName: z.string().max(256).optional() })
+const SessionBody = z.object({ email, password: z.string(), deviceName: DeviceName.optional() })
 
 const BackofficeBody = z.union([
-  z.object({ email: z.string().max(254), password: z.string() }),
+  z.object({ email, password: z.string() }),
   z.object({ username: z.string().max(256), password: z.string() }),
 ])
 

@@ -3,13 +3,14 @@ import { parseUsername } from '../../auth/rules.js'
 import { ApiError } from '../../errors.js'
 import { accountKey } from '../../limits/limits.js'
 import { parseWith, readJson } from '../body.js'
+import { DeviceName } from '../text-fields.js'
 import type { Route } from '../router.js'
 import type { RouteDeps } from './deps.js'
 
 const RegisterBody = z.object({
   username: z.string(),
   password: z.string(),
-  device_name: z.string().max(256).optional(),
+  device_name: DeviceName.optional(),
 })
 
 const PasswordBody = z.object({ old_password: z.string(), new_password: z.string() })

@@ -5,13 +5,14 @@ import { listUserDevices } from '../../devices.js'
 import { ApiError, type ErrorCode } from '../../errors.js'
 import { accountKey } from '../../limits/limits.js'
 import { parseWith, readJson } from '../body.js'
+import { DeviceName } from '../text-fields.js'
 import type { Route } from '../router.js'
 import type { RouteDeps } from './deps.js'
 
 const LoginBody = z.object({
   username: z.string(),
   password: z.string(),
-  device_name: z.string().max(256).optional(),
+  device_name: DeviceName.optional(),
 })
 
 const loginErrors: Record<LoginFailure, ErrorCode> = {
