@@ -132,7 +132,7 @@ export function createApp(deps: AppDeps): App {
     try {
       gateway.handleUpgrade(req, socket, head)
     } catch (err) {
-      backstop.upgrade(err, socket)
+      backstop.upgrade(err, socket, req)
     }
   })
 
