@@ -114,6 +114,8 @@ export function createApp(deps: AppDeps): App {
   const server = createServer(
     {
       maxHeaderSize: httpLimits.maxHeaderBytes,
+      // The handler checks Host itself (http/header-check.ts), answering in the contract's envelope.
+      requireHostHeader: false,
       headersTimeout: httpLimits.headersTimeoutMs,
       requestTimeout: httpLimits.requestTimeoutMs,
       // node checks the two timeouts above on this interval (30 s by default, which would let a

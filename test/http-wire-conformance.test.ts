@@ -5,6 +5,7 @@ import { parseResponses, type WireResponse } from './helpers/http-responses.js'
 import { openRaw } from './helpers/raw-socket.js'
 import { startServer, type TestServer } from './helpers/server.js'
 import { within } from './helpers/wait-for.js'
+import { rawUpgrade } from './helpers/ws.js'
 
 // What the fuzz test (test/http-fuzz.test.ts) found on the wire, one focused case each.
 
@@ -24,6 +25,52 @@ async function exchange(text: string, head = false): Promise<WireResponse[]> {
     c.destroy()
   }
 }
+
+/** Asserts one answer: `status` with the nullptr envelope of `code`. */
+function assertEnvelope(responses: WireResponse[], status: number, code: string): void {
+  assert.is(responses.length, 1, JSON.stringify(responses.map((r) => r.status)))
+  const [r] = responses
+  assert.is(r!.status, status)
+  const body = r!.body.length > 0 ? JSON.parse(r!.body.toString()) : null
+  assert.is(body?.error_info?.error_code, code, r!.body.toString())
+}
+
+const upgradeHead = (host: string) =>
+  `GET /ws HTTP/1.1\r\n${host}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nToken: ${user.token}\r\nUsername: ${user.username}\r\n\r\n`
+
+const host = suite('http › the Host header (RFC 9112 section 3.2)')
+host.before(async () => {
+  srv = await startServer()
+  user = await registerUser(srv.url, 'host-user')
+})
+host.after(() => srv.close())
+
+host('http › should answer an HTTP/1.1 request without Host with 400 in the envelope', async () => {
+  assertEnvelope(await exchange('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n'), 400, 'BAD_REQUEST')
+})
+
+host('http › should refuse two Host fields or a malformed one with 400', async () => {
+  for (const fields of ['Host: a\r\nHost: b\r\n', 'Host: x y\r\n', 'Host: a/b\r\n', 'Host: a:b:c\r\n']) {
+    assertEnvelope(await exchange(`GET /healthz HTTP/1.1\r\n${fields}Connection: close\r\n\r\n`), 400, 'BAD_REQUEST')
+  }
+})
+
+host('http › should serve an empty Host, a host with a port, an IPv6 literal, and HTTP/1.0 without Host', async () => {
+  for (const fields of ['Host: \r\n', 'Host: example.com:8080\r\n', 'Host: [::1]:80\r\n', 'Host: 127.0.0.1\r\n']) {
+    const [r] = await exchange(`GET /healthz HTTP/1.1\r\n${fields}Connection: close\r\n\r\n`)
+    assert.is(r?.status, 200, fields)
+  }
+  const [r] = await exchange('GET /healthz HTTP/1.0\r\n\r\n')
+  assert.is(r?.status, 200)
+})
+
+host('gateway › should refuse an upgrade without Host or with two, before any credential is read', async () => {
+  for (const fields of ['', 'Host: a\r\nHost: b\r\n']) assertEnvelope(await exchange(upgradeHead(fields)), 400, 'BAD_REQUEST')
+  const ok = await rawUpgrade(srv.url, { Token: user.token, Username: user.username })
+  assert.is(ok.status, 101, 'an upgrade with one Host is admitted')
+})
+
+host.run()
 
 const head = suite('http › answers to HEAD have no content (RFC 9110 section 9.3.2)')
 head.before(async () => {

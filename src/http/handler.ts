@@ -5,7 +5,7 @@ import { MAX_BODY_BYTES } from './body.js'
 import { parseRequestTarget } from '../request/target.js'
 import { clientInfo } from './client-info.js'
 import { refuseTokenInQuery } from './credentials.js'
-import { refuseControlCharacterHeaders } from './header-check.js'
+import { refuseBadHost, refuseControlCharacterHeaders } from './header-check.js'
 import { dialectOf, resultBody, sendError, sendJson, type Dialect } from './respond.js'
 import type { Router } from './router.js'
 
@@ -39,6 +39,7 @@ export function createHttpHandler({ router, log, trustProxy }: HttpHandlerDeps) 
       if (!target) throw new ApiError('BAD_REQUEST', 'The request target must be a path starting with one /.')
       dialect = dialectOf(target.path)
       refuseControlCharacterHeaders(req)
+      refuseBadHost(req)
       const query = new URLSearchParams(target.query)
       refuseTokenInQuery(query)
       const { route, params } = router.match(req.method ?? 'GET', target.path)
