@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { createBackstop } from './backstop.js'
@@ -111,6 +111,10 @@ export function createApp(deps: AppDeps): App {
 
   const handle = createHttpHandler({ router, log, trustProxy: config.trustProxy })
   const httpLimits = config.http
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader('connection', 'close')
+    handle(req, res).catch((err) => backstop.request(err, res))
+  }
   const server = createServer(
     {
       maxHeaderSize: httpLimits.maxHeaderBytes,
@@ -122,11 +126,11 @@ export function createApp(deps: AppDeps): App {
       // slow-header client hold a socket three times longer than configured).
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(httpLimits.headersTimeoutMs / 4))),
     },
-    (req, res) => {
-      if (draining) res.setHeader('connection', 'close')
-      handle(req, res).catch((err) => backstop.request(err, res))
-    },
+    onRequest,
   )
+  // An Expect other than 100-continue: served as if absent (RFC 9110 allows it), not node's bare 417
+  // that skips every check and the envelope.
+  server.on('checkExpectation', onRequest)
   server.keepAliveTimeout = httpLimits.keepAliveTimeoutMs
   server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket
   server.on('clientError', answerClientError)

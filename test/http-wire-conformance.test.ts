@@ -88,3 +88,19 @@ head('gateway › should refuse a HEAD upgrade with the head alone', async () =>
 })
 
 head.run()
+
+const expect = suite('http › Expect (RFC 9110 section 10.1.1)')
+expect.before(async () => {
+  srv = await startServer()
+})
+expect.after(() => srv.close())
+
+expect('http › should serve a request whose Expect it does not know as if the field were absent', async () => {
+  const ask = (target: string) => exchange(`GET ${target} HTTP/1.1\r\nHost: x\r\nExpect: weird\r\nConnection: close\r\n\r\n`)
+  const [ok] = await ask('/healthz')
+  assert.is(ok?.status, 200)
+  assertEnvelope(await ask('/nope'), 404, 'NOT_FOUND')
+  assertEnvelope(await ask('*'), 400, 'BAD_REQUEST')
+})
+
+expect.run()
