@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { createBackstop } from './backstop.js'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
@@ -7,7 +8,9 @@ import { SessionService } from './auth/sessions.js'
 import { LocalBus } from './bus/local.js'
 import type { Bus } from './bus/types.js'
 import type { Config } from './config.js'
+import { ApiError } from './errors.js'
 import { createGateway, type Gateway } from './gateway/gateway.js'
+import { writeRefusal } from './gateway/refuse.js'
 import type { GatewayObserver } from './gateway/observer.js'
 import { createGuards } from './http/guards.js'
 import { answerClientError } from './http/client-error.js'
@@ -131,6 +134,12 @@ export function createApp(deps: AppDeps): App {
   // An Expect other than 100-continue: served as if absent (RFC 9110 allows it), not node's bare 417
   // that skips every check and the envelope.
   server.on('checkExpectation', onRequest)
+  // CONNECT (a tunnel through a proxy) is not served; node would drop the connection without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    // node hands the socket over without its error listener: a reset must not throw.
+    socket.on('error', () => socket.destroy())
+    writeRefusal(socket, new ApiError('BAD_REQUEST', 'CONNECT is not served here.'))
+  })
   server.keepAliveTimeout = httpLimits.keepAliveTimeoutMs
   server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket
   server.on('clientError', answerClientError)
