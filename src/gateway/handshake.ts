@@ -44,9 +44,9 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/
 
 /**
  * Every check of `GET /ws` that may wait on the store, in order: draining, path, a valid upgrade,
- * header values, Host, the per-IP upgrade rate, a token in the URL, Origin, credentials, the per-IP cap,
- * the session (read with the user's device list for the welcome), the duplicate policy. Throws ApiError
- * for a refusal. `admitNow` must run right before the upgrade.
+ * header values, Host, the per-IP upgrade rate, a token in the URL, Origin, credentials, the
+ * per-IP cap, the session (read with the user's device list for the welcome), the duplicate
+ * policy. Throws ApiError for a refusal. `admitNow` must run right before the upgrade.
  */
 export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, deps: HandshakeDeps): Promise<Admission> {
   const { config, sessions, registry } = deps
