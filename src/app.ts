@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { createBackstop } from './backstop.js'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
@@ -8,7 +9,9 @@ import { SessionService } from './auth/sessions.js'
 import { LocalBus } from './cluster/local-bus.js'
 import type { Bus } from './cluster/bus.js'
 import type { Config } from './config.js'
+import { ApiError } from './errors.js'
 import { createGateway, type Gateway } from './gateway/gateway.js'
+import { writeRefusal } from './gateway/refuse.js'
 import type { GatewayObserver } from './gateway/observer.js'
 import { answerClientError } from './http/client-error.js'
 import { createHttpHandler } from './http/handler.js'
@@ -132,20 +135,32 @@ export function createApp(deps: AppDeps): App {
   const authenticate = createAuthenticator({ sessions, serviceToken: config.serviceToken, metricsToken: config.metricsToken })
   const handle = createHttpHandler({ router, authenticate, log, trustProxy: config.trustProxy })
   const httpLimits = config.http
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader('connection', 'close')
+    handle(req, res).catch((err) => backstop.request(err, res))
+  }
   const server = createServer(
     {
       maxHeaderSize: httpLimits.maxHeaderBytes,
+      // The handler checks Host itself (http/header-check.ts), answering in the contract's envelope.
+      requireHostHeader: false,
       headersTimeout: httpLimits.headersTimeoutMs,
       requestTimeout: httpLimits.requestTimeoutMs,
       // node checks the two timeouts above on this interval (30 s by default, which would let a
       // slow-header client hold a socket three times longer than configured).
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(httpLimits.headersTimeoutMs / 4))),
     },
-    (req, res) => {
-      if (draining) res.setHeader('connection', 'close')
-      handle(req, res).catch((err) => backstop.request(err, res))
-    },
+    onRequest,
   )
+  // An Expect other than 100-continue: served as if absent (RFC 9110 allows it), not node's bare 417
+  // that skips every check and the envelope.
+  server.on('checkExpectation', onRequest)
+  // CONNECT (a tunnel through a proxy) is not served; node would drop the connection without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    // node hands the socket over without its error listener: a reset must not throw.
+    socket.on('error', () => socket.destroy())
+    writeRefusal(socket, new ApiError('BAD_REQUEST', 'CONNECT is not served here.'))
+  })
   server.keepAliveTimeout = httpLimits.keepAliveTimeoutMs
   server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket
   server.on('clientError', answerClientError)
@@ -153,7 +168,7 @@ export function createApp(deps: AppDeps): App {
     try {
       gateway.handleUpgrade(req, socket, head)
     } catch (err) {
-      backstop.upgrade(err, socket)
+      backstop.upgrade(err, socket, req)
     }
   })
 

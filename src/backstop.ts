@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { ApiError } from './errors.js'
@@ -15,7 +15,7 @@ export type BackstopSite = 'request' | 'upgrade'
  */
 export interface Backstop {
   request(err: unknown, res: ServerResponse): void
-  upgrade(err: unknown, socket: Duplex): void
+  upgrade(err: unknown, socket: Duplex, req: IncomingMessage): void
 }
 
 export function createBackstop(log: Logger, count: (site: BackstopSite) => void): Backstop {
@@ -42,9 +42,9 @@ export function createBackstop(log: Logger, count: (site: BackstopSite) => void)
       }
       report('request', err)
     },
-    upgrade(err, socket) {
+    upgrade(err, socket, req) {
       try {
-        writeRefusal(socket, new ApiError('INTERNAL_ERROR'))
+        writeRefusal(socket, new ApiError('INTERNAL_ERROR'), req.method)
       } catch {
         socket.destroy()
       }

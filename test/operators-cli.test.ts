@@ -77,8 +77,12 @@ test('cli › should list live devices as a table and as JSON equal to the admin
 })
 
 test('cli › should make control characters from a device name inert in the table', async () => {
-  const evil = await registerUser(srv.url, 'fay', 'password-123', 'x\u001b[2J\u001b]0;owned\u0007\u202eevil\u009b')
-  await addConnectionRow(srv.app.store, evil.sessionId)
+  // HTTP refuses such a name now; rows written before that rule, or by other code, still hold them.
+  const evil = await srv.app.accounts.register(
+    { username: 'fay', password: 'password-123' },
+    { deviceName: 'x\u001b[2J\u001b]0;owned\u0007\u202eevil\u009b', userAgent: 'cli-test', ip: '127.0.0.1' },
+  )
+  await addConnectionRow(srv.app.store, evil.session.id)
   const r = await cli(['devices', '--user', 'fay'])
   ok(r, 'devices')
   assert.not.match(r.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/)

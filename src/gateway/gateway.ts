@@ -49,7 +49,7 @@ export interface GatewayDeps {
   /** Per-IP upgrade rate, checked before any store work. */
   upgradeLimit: Limits['upgrade']
   /** Answers 500 and logs an error that escaped the upgrade path (default: destroy the socket). */
-  backstop?: (err: unknown, socket: Duplex) => void
+  backstop?: (err: unknown, socket: Duplex, req: IncomingMessage) => void
 }
 
 /**
@@ -234,13 +234,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
-  function refuse(socket: Duplex, err: unknown, client: ClientInfo): void {
+  function refuse(req: IncomingMessage, socket: Duplex, err: unknown, client: ClientInfo): void {
     const expected = toApiError(err)
     if (!expected) log.error({ err, event: 'ws_handshake_failed' }, 'websocket handshake failed')
     const e = expected ?? new ApiError('INTERNAL_ERROR')
     observer.handshake(e.code)
     log.info({ event: 'ws_refused', status: e.status, error_code: e.code, ip: client.ip }, 'websocket refused')
-    writeRefusal(socket, e)
+    writeRefusal(socket, e, req.method)
   }
 
   // Fail closed: whatever goes wrong before the upgrade becomes a refusal, never a socket.
@@ -250,15 +250,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     try {
       client = clientInfo(req, config.trustProxy)
     } catch (err) {
-      refuse(socket, err, { ip: 'unknown', userAgent: '' })
+      refuse(req, socket, err, { ip: 'unknown', userAgent: '' })
       return
     }
     admitUpgrade(req, client, handshakeDeps)
       .then(
         (adm) => upgrade(req, socket, head, adm),
-        (err) => refuse(socket, err, client),
+        (err) => refuse(req, socket, err, client),
       )
-      .catch((err) => backstop(err, socket))
+      .catch((err) => backstop(err, socket, req))
   }
 
   /** The synchronous last step: final checks, then ws completes the handshake and calls accept. */
@@ -267,7 +267,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     try {
       admitNow(adm, handshakeDeps)
     } catch (err) {
-      refuse(socket, err, adm.client)
+      refuse(req, socket, err, adm.client)
       return
     }
     socket.off('error', destroyOnError)

@@ -5,7 +5,7 @@ import { liveNodesSince } from '../cluster/liveness.js'
 import { ApiError } from '../errors.js'
 import { refuseTokenInQuery } from '../request/credentials.js'
 import { parseRequestTarget } from '../request/target.js'
-import { refuseControlCharacterHeaders } from '../request/header-check.js'
+import { refuseBadHost, refuseControlCharacterHeaders } from '../request/header-check.js'
 import type { ClientInfo } from '../request/client-info.js'
 import type { Limits } from '../limits/limits.js'
 import type { DeviceRecord, Store } from '../store/types.js'
@@ -44,9 +44,9 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/
 
 /**
  * Every check of `GET /ws` that may wait on the store, in order: draining, path, a valid upgrade,
- * header values, the per-IP upgrade rate, a token in the URL, Origin, credentials, the per-IP cap,
- * the session (read with the user's device list for the welcome), the duplicate policy. Throws ApiError
- * for a refusal. `admitNow` must run right before the upgrade.
+ * header values, Host, the per-IP upgrade rate, a token in the URL, Origin, credentials, the
+ * per-IP cap, the session (read with the user's device list for the welcome), the duplicate
+ * policy. Throws ApiError for a refusal. `admitNow` must run right before the upgrade.
  */
 export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, deps: HandshakeDeps): Promise<Admission> {
   const { config, sessions, registry } = deps
@@ -56,6 +56,7 @@ export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, dep
   if (target.path !== WS_PATH) throw new ApiError('NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}.`)
   checkUpgradeHeaders(req)
   refuseControlCharacterHeaders(req)
+  refuseBadHost(req)
   const rate = await deps.upgradeLimit.consume(client.ip)
   if (!rate.ok) throw new ApiError('RATE_LIMITED', 'Too many connection attempts from this address; retry later.', rate.retryAfterSec)
   if (target.query !== '') refuseTokenInQuery(new URLSearchParams(target.query))

@@ -8,9 +8,11 @@ const REFUSAL_DRAIN_MS = 2_000
 
 /**
  * Answers a refused upgrade with a plain HTTP response (nullptr error envelope, `Retry-After`
- * when the error has one) and closes the socket. No WebSocket ever exists for it.
+ * when the error has one) and closes the socket. No WebSocket ever exists for it. The answer to a
+ * `HEAD` request (node emits `upgrade` for any method) is the head alone: a response to HEAD has
+ * no content (RFC 9110 section 9.3.2), and a client would read the envelope as the next response.
  */
-export function writeRefusal(socket: Duplex, err: ApiError): void {
+export function writeRefusal(socket: Duplex, err: ApiError, method?: string): void {
   if (socket.destroyed) return
   const body = JSON.stringify(errorBody('nullptr', err.code, err.status, err.message))
   const head = [
@@ -25,5 +27,5 @@ export function writeRefusal(socket: Duplex, err: ApiError): void {
   timer.unref()
   socket.once('close', () => clearTimeout(timer))
   socket.once('finish', () => socket.destroy())
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`)
+  socket.end(`${head.join('\r\n')}\r\n\r\n${method === 'HEAD' ? '' : body}`)
 }

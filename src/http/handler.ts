@@ -4,7 +4,7 @@ import { dialectOf, resultBody, type Dialect } from '../envelope.js'
 import { ApiError } from '../errors.js'
 import { clientInfo } from '../request/client-info.js'
 import { refuseTokenInQuery } from '../request/credentials.js'
-import { refuseControlCharacterHeaders } from '../request/header-check.js'
+import { refuseBadHost, refuseControlCharacterHeaders } from '../request/header-check.js'
 import { parseRequestTarget } from '../request/target.js'
 import type { Authenticate } from './authenticate.js'
 import { MAX_BODY_BYTES } from './body.js'
@@ -64,6 +64,7 @@ export function createHttpHandler({ router, authenticate, log, trustProxy }: Htt
       if (!target) throw new ApiError('BAD_REQUEST', 'The request target must be a path starting with one /.')
       dialect = dialectOf(target.path)
       refuseControlCharacterHeaders(req)
+      refuseBadHost(req)
       const query = new URLSearchParams(target.query)
       refuseTokenInQuery(query)
       const { route, params } = router.match(req.method ?? 'GET', target.path)

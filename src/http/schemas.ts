@@ -2,22 +2,23 @@ import { z } from 'zod'
 import { parseEmail, parseUsername } from '../auth/rules.js'
 import { parseLimit } from '../operators/operators.js'
 import { decodeCursor } from '../views.js'
+import { clientText, DeviceName } from './text-fields.js'
 
 /** Request schemas of the HTTP routes (bodies and queries), shared by the dialects' declarations. */
 
 /** A username as sent: lowercased and checked against the rule (400 INVALID_USERNAME), before any lookup. */
 export const Username = z.string().transform((v) => parseUsername(v))
 
-/** An email: trimmed, lowercased and checked (400 BAD_REQUEST). */
-export const Email = z.string().max(254).transform((v) => parseEmail(v))
+/** An email: no control characters, then trimmed, lowercased and checked (400 BAD_REQUEST). */
+export const Email = clientText(254).transform((v) => parseEmail(v))
+
+/** An email to log in with: matched trimmed and lowercased. */
+const LoginEmail = clientText(254).transform((v) => v.trim().toLowerCase())
 
 /** A password as sent: its length rule is checked by the flow that uses it (the error codes differ). */
 export const Password = z.string()
 
-/** A device name a client chose. */
-export const DeviceName = z.string().max(256)
-
-const name = z.string().max(100)
+const name = clientText(100)
 
 /** `POST /session`. */
 export const LoginBody = z.object({ username: Username, password: Password, device_name: DeviceName.optional() })
@@ -28,7 +29,8 @@ export const PasswordBody = z.object({ old_password: Password, new_password: Pas
 
 /** `POST /api/user`. */
 export const DialogramUserBody = z.object({
-  nickName: z.string(),
+  // No length limit here: the username rule answers INVALID_USERNAME for a long one.
+  nickName: clientText(),
   email: Email,
   password: Password,
   profile: z.object({ firstName: name.optional(), lastName: name.optional() }).optional(),
@@ -36,13 +38,13 @@ export const DialogramUserBody = z.object({
 })
 /** `POST /api/session`: by email only; emails are matched trimmed and lowercased. */
 export const DialogramSessionBody = z.object({
-  email: z.string().max(254).transform((v) => v.trim().toLowerCase()),
+  email: LoginEmail,
   password: Password,
   deviceName: DeviceName.optional(),
 })
 /** `POST /api/backoffice/session`: by email or by username. */
 export const BackofficeBody = z.union([
-  z.object({ email: z.string().max(254).transform((v) => v.trim().toLowerCase()), password: Password }),
+  z.object({ email: LoginEmail, password: Password }),
   z.object({ username: z.string().max(256), password: Password }),
 ])
 

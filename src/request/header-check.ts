@@ -19,3 +19,19 @@ export function findControlCharacterHeader(req: IncomingMessage): string | null 
 export function refuseControlCharacterHeaders(req: IncomingMessage): void {
   if (findControlCharacterHeader(req) !== null) throw new ApiError('BAD_REQUEST', 'A header value holds a control character.')
 }
+
+// uri-host [":" port] (RFC 3986): an IP literal or a reg-name, which may be empty (a target without authority).
+const HOST = /^(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/
+
+/**
+ * Refuses (400) what RFC 9112 section 3.2 says a server must: an HTTP/1.1 request without Host,
+ * more than one Host, or a Host that is not `host[:port]`. Node's own check (requireHostHeader) is
+ * off: it answers a bare 400 without the envelope, and skips upgrades.
+ */
+export function refuseBadHost(req: IncomingMessage): void {
+  const hosts = req.headersDistinct.host ?? []
+  const missing = hosts.length === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1
+  if (missing || hosts.length > 1 || (hosts.length === 1 && !HOST.test(hosts[0]!))) {
+    throw new ApiError('BAD_REQUEST', 'A request needs exactly one Host header holding host[:port].')
+  }
+}
