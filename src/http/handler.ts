@@ -74,8 +74,15 @@ export function createHttpHandler({ router, authenticate, log, trustProxy }: Htt
       const { response } = route.spec
       if ('contentType' in response) {
         const text = 'text' in reply ? reply.text : ''
-        res.writeHead(response.status, { 'content-type': response.contentType, 'cache-control': 'no-store', ...reply.headers })
-        res.end(text)
+        const etag = 'etag' in reply ? reply.etag : undefined
+        const headers = { 'content-type': response.contentType, 'cache-control': etag ? 'no-cache' : 'no-store', ...(etag ? { etag } : {}), ...reply.headers }
+        if (etag !== undefined && req.headers['if-none-match'] === etag) {
+          res.writeHead(304, headers)
+          res.end()
+        } else {
+          res.writeHead(response.status, headers)
+          res.end(text)
+        }
       } else {
         const result = 'result' in reply ? reply.result : null
         sendJson(res, response.status, response.bare ? result : resultBody(dialect, result), reply.headers)
