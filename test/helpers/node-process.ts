@@ -45,12 +45,15 @@ const DEFAULT_ENV: Record<string, string> = {
   UPGRADES_PER_IP_PER_MIN: '1000000',
 }
 
+/** The TypeScript entry point through tsx; test/build-dist passes `['dist/main.js']`, the compiled one. */
+const SOURCE_ENTRY = ['--import', 'tsx', 'src/main.ts']
+
 /**
  * Starts a node with the test defaults overridden by `env` (on a minimal environment: PATH, HOME;
- * nothing else leaks in from the test process) and waits until it listens.
+ * nothing else leaks in from the test process) and waits until it listens. `nodeArgs` follow `node`.
  */
-export async function startNodeProcess(env: Record<string, string>, startTimeoutMs = 30_000): Promise<NodeProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function startNodeProcess(env: Record<string, string>, startTimeoutMs = 30_000, nodeArgs = SOURCE_ENTRY): Promise<NodeProcess> {
+  const proc = spawn(process.execPath, nodeArgs, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...DEFAULT_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
