@@ -29,7 +29,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   return pino(options)
 }
 
-/** pino-pretty is a dev dependency: a production install (`npm ci --omit=dev`) logs plain JSON even on a terminal. */
+/** pino-pretty is a dev dependency: an install without them (`npm prune --omit=dev`) logs plain JSON even on a terminal. */
 function canPrettyPrint(): boolean {
   try {
     createRequire(import.meta.url).resolve('pino-pretty')

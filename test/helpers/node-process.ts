@@ -6,8 +6,8 @@ import { within } from './wait-for.js'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 /**
- * A chatgate node run as its own process (`node --import tsx src/main.ts`), as in production,
- * its JSON log lines parsed as they come. The one helper for tests that need a real process.
+ * A chatgate node run as its own process (`node --import tsx src/main.ts`, or the build in dist/),
+ * as in production, its JSON log lines parsed as they come. The one helper for tests that need a real process.
  */
 export interface NodeProcess {
   proc: ChildProcess
