@@ -72,7 +72,7 @@ export function freePort(): Promise<number> {
 /** Request/response over a child's IPC channel, matched by id. */
 function ipcCaller(child: ChildProcess) {
   let nextId = 1
-  const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>()
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   child.on('message', (m: { id: number; error?: string }) => {
     const w = waiting.get(m.id)
     if (!w) return
@@ -87,7 +87,7 @@ function ipcCaller(child: ChildProcess) {
   return <T>(msg: object): Promise<T> =>
     new Promise((resolve, reject) => {
       const id = nextId++
-      waiting.set(id, { resolve, reject })
+      waiting.set(id, { resolve: (v) => resolve(v as T), reject })
       child.send({ ...msg, id }, (err) => {
         if (err) {
           waiting.delete(id)

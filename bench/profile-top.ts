@@ -29,7 +29,7 @@ const count = Number(countArg ?? 25)
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
 const byId = new Map(profile.nodes.map((n) => [n.id, n]))
 const selfUs = new Map<number, number>()
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+for (const [i, id] of profile.samples.entries()) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0)
 
 const parentOf = new Map<number, number>()

@@ -40,6 +40,6 @@ export function summarizeLatencies(samples: readonly number[]): LatencySummary {
     count: samples.length,
     p50: percentile(samples, 50),
     p99: percentile(samples, 99),
-    max: samples.length ? samples.reduce((a, b) => (b > a ? b : a), -Infinity) : Number.NaN,
+    max: samples.length ? samples.reduce((a, b) => Math.max(a, b), -Infinity) : Number.NaN,
   }
 }

@@ -292,10 +292,11 @@ async function main(): Promise<void> {
         const pids = nodes.map((x) => x.child.pid!)
         let before: (number | null)[] = []
         const startedAt = { t: 0 }
-        const r = (results[n] = await runLoad(plan, () => {
+        const r = await runLoad(plan, () => {
           before = [cpuTicks(), ...pids.map(cpuTicks)]
           startedAt.t = performance.now()
-        }))
+        })
+        results[n] = r
         const after = [cpuTicks(), ...pids.map(cpuTicks)]
         const seconds = (performance.now() - startedAt.t) / 1000
         const ticksPerSec = 100 // USER_HZ on Linux

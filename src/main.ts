@@ -1,10 +1,10 @@
-import { ConfigError, loadConfig } from './config.js'
+import { type Config, ConfigError, loadConfig } from './config.js'
 import { createLogger } from './log.js'
 import { startNode } from './node.js'
 
 /** Starts one chatgate node from the environment and stops it cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config
+  let config: Config
   try {
     config = loadConfig()
   } catch (e) {

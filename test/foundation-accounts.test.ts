@@ -121,9 +121,9 @@ Passwords('should accept 8 and 72 bytes, refuse 7 and 73, counting multi-byte UT
     ['ascii-72', 'p'.repeat(72), true],
     ['ascii-73', 'p'.repeat(73), false],
     ['two-byte-8', 'é'.repeat(4), true], // 4 characters, 8 bytes
-    ['two-byte-7', 'é'.repeat(3) + 'a', false], // 4 characters, 7 bytes
+    ['two-byte-7', `${'é'.repeat(3)}a`, false], // 4 characters, 7 bytes
     ['two-byte-72', 'é'.repeat(36), true],
-    ['two-byte-73', 'é'.repeat(36) + 'a', false], // 37 characters, 73 bytes
+    ['two-byte-73', `${'é'.repeat(36)}a`, false], // 37 characters, 73 bytes
     ['three-byte-72', '€'.repeat(24), true],
     ['three-byte-75', '€'.repeat(25), false], // 25 characters, 75 bytes
     ['four-byte-72', '😀'.repeat(18), true], // 36 UTF-16 units

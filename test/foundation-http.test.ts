@@ -97,7 +97,7 @@ Body('should process a chunked body of exactly 16 KiB and refuse a chunked one b
 Body('should answer 413 on the declared length alone, before the body arrives', async () => {
   const res = await new Promise<Res>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no answer within 5 s: the server waited for the body')), 5_000)
-    const req = httpRequest(srv.url + '/session', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024) } }, (r) => {
+    const req = httpRequest(`${srv.url}/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024) } }, (r) => {
       let text = ''
       r.setEncoding('utf8')
       r.on('data', (d) => (text += d))

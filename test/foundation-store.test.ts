@@ -242,7 +242,12 @@ const Admin = suite('store › first admin')
 async function freshApp(dir = tempDir()) {
   const config = loadConfig({ DATABASE_URL: join(dir, 'chatgate.db'), BCRYPT_COST: '4', PORT: '0', LOG_LEVEL: 'debug' })
   const logs: string[] = []
-  const log = createLogger('debug', new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }))
+  const log = createLogger('debug', new Writable({
+      write: (c, _e, cb) => {
+        logs.push(String(c))
+        cb()
+      },
+    }))
   const store = await openStore(config.databaseUrl)
   const app = createApp({ config, store, log })
   return { app, store, log, logs }

@@ -118,7 +118,7 @@ frames('gateway › should answer frames that are not a JSON object with a type 
 frames('gateway › should accept a 64 KiB message and close with 1009 above it', async ({ srv, token }) => {
   const client = (await connectOk(srv.url, { token, username: 'fred' })).client.ignore('devices')
   const head = '{"type":"ping","pad":"'
-  const exact = head + 'x'.repeat(64 * 1024 - head.length - 2) + '"}'
+  const exact = `${head}${'x'.repeat(64 * 1024 - head.length - 2)}"}`
   assert.is(Buffer.byteLength(exact), 64 * 1024)
   client.send(exact)
   assert.equal(await client.next(), { type: 'pong' })

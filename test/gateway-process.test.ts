@@ -93,10 +93,13 @@ test('gateway › should hold exactly the live sockets in the connections table 
     // Half leave: some close cleanly, some vanish without a close frame.
     const leaving = opened.filter((_, i) => i % 2 === 1)
     const staying = opened.filter((_, i) => i % 2 === 0)
-    leaving.forEach((o, i) => (i % 3 === 0 ? o.client.ws.terminate() : o.client.ws.close(1000)))
+    for (const [i, o] of leaving.entries()) {
+      if (i % 3 === 0) o.client.ws.terminate()
+      else o.client.ws.close(1000)
+    }
     // And a second burst connects and leaves at once (often before its row was ever written).
     const flash = await Promise.all(sessions.slice(0, 40).filter((_, i) => i % 2 === 1).map((s) => connectOk(srv.url, s)))
-    flash.forEach((o) => o.client.ws.close(1000))
+    for (const o of flash) o.client.ws.close(1000)
     await Promise.all([...leaving, ...flash].map((o) => o.client.waitClose(5_000)))
     await waitFor(() => srv.app.gateway.registry.size === 100, 5_000, 'the registry to hold the 100 live sockets')
     await srv.app.gateway.flush()

@@ -15,8 +15,12 @@ async function run(argv: string[]) {
   let out = ''
   let err = ''
   const code = await runCli(argv, {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t
+    },
+    err: (t) => {
+      err += t
+    },
     stdin: Readable.from([]),
     env: { DATABASE_URL: join(dir, 'chatgate.db') },
   })

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 import pg from 'pg'
 
 const args = process.argv.slice(2)
@@ -41,7 +42,7 @@ function runFile(file, env) {
     }, FILE_TIMEOUT_MS)
     child.on('close', (code) => {
       clearTimeout(timer)
-      const clean = out.replace(/\x1b\[[0-9;]*m/g, '')
+      const clean = stripVTControlCharacters(out)
       const total = Number(/Total:\s+(\d+)/.exec(clean)?.[1] ?? 0)
       const passed = Number(/Passed:\s+(\d+)/.exec(clean)?.[1] ?? 0)
       const skipped = Number(/Skipped:\s+(\d+)/.exec(clean)?.[1] ?? 0)

@@ -33,7 +33,7 @@ async function mismatches(url: string, sessions: Issued[], expected: number): Pr
   for (let i = 0; i < sessions.length; i += 8) {
     const batch = sessions.slice(i, i + 8)
     const got = await Promise.all(batch.map((s) => status(url, s)))
-    got.forEach((g, j) => g !== expected && bad.push({ s: batch[j]!, got: g }))
+    for (const [j, g] of got.entries()) if (g !== expected) bad.push({ s: batch[j]!, got: g })
   }
   return bad
 }

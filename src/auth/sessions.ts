@@ -1,7 +1,4 @@
-import { ApiError } from '../errors.js'
 import {
-  ConflictError,
-  LastAdminError,
   isSessionLive,
   type DeviceRecord,
   type RevokeReason,
@@ -12,7 +9,7 @@ import {
   type UserRow,
 } from '../store/types.js'
 import type { PasswordHasher } from './passwords.js'
-import { checkPasswordRule, isComparablePassword, normalizeUsername, parseUsername } from './rules.js'
+import { isComparablePassword, normalizeUsername } from './rules.js'
 import { createId, createToken, digestsEqual, hashToken, MAX_TOKEN_LENGTH } from './tokens.js'
 
 /** Where a login comes from; recorded on the session. */
@@ -107,7 +104,7 @@ export class SessionService {
    */
   async authenticate(token: string, username: string): Promise<AuthContext | null> {
     const found = await this.check(token, username, (hash) => this.deps.store.findSessionByTokenHash(hash))
-    return found && found.auth
+    return found?.auth ?? null
   }
 
   /**

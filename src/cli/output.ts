@@ -2,7 +2,7 @@
 
 // C0/C1 controls (ANSI escapes start with ESC or CSI) and bidi overrides: a device name chosen by a
 // client must not be able to recolour, move or reorder an operator's terminal.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+const UNSAFE = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
 
 /** Replaces control and bidi characters with `?`. */
 export const inert = (s: string): string => s.replace(UNSAFE, '?')
@@ -28,7 +28,7 @@ export function renderTable(columns: Column[], rows: string[][]): string {
       .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd()
-  return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n'
+  return `${[line(columns.map((c) => c.header)), ...cells.map(line)].join('\n')}\n`
 }
 
 /** Pretty JSON with a final newline (stable for scripts: one document per call). */

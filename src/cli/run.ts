@@ -43,6 +43,16 @@ function resolve(argv: string[]): { command: Command; rest: string[] } {
   throw new UsageError(argv[0] === undefined ? 'missing command' : `unknown command "${argv[0]}"`, topHelp)
 }
 
+/** parseArgs over a command's options; a malformed command line becomes that command's usage error. */
+function parseCommandLine(command: Command, args: string[]) {
+  try {
+    return parseArgs({ args, options: command.options, allowPositionals: true, strict: true })
+  } catch (e) {
+    if (e instanceof TypeError && String((e as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) throw new UsageError(e.message, command.help)
+    throw e
+  }
+}
+
 async function dispatch(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'help' || isHelpFlag(argv[0])) {
     const wanted = argv.slice(1)
@@ -54,13 +64,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
     return ExitCode.Ok
   }
   const { command, rest } = resolve(argv)
-  let parsed
-  try {
-    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true })
-  } catch (e) {
-    if (e instanceof TypeError && String((e as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) throw new UsageError(e.message, command.help)
-    throw e
-  }
+  const parsed = parseCommandLine(command, rest)
   const values = parsed.values as Record<string, string | boolean | undefined>
   if (values.help) {
     io.out(command.help)

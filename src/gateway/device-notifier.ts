@@ -46,7 +46,10 @@ export class DeviceNotifier {
   changed(userId: string, cause: string | null, origin: 'local' | 'remote'): void {
     if (this.stopped) return
     let p = this.pending.get(userId)
-    if (!p) this.pending.set(userId, (p = { causes: new Set(), uncaused: false, local: false }))
+    if (!p) {
+      p = { causes: new Set(), uncaused: false, local: false }
+      this.pending.set(userId, p)
+    }
     if (cause !== null) p.causes.add(cause)
     else p.uncaused = true
     if (origin === 'local') p.local = true

@@ -67,7 +67,7 @@ export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, dep
   if (registry.countForIp(client.ip) >= config.maxConnectionsPerIp) throw tooMany('IP address')
   const found = await sessions.authenticateWithDevices(creds.token, creds.username, liveNodesSince(config.nodeHeartbeatMs, deps.now()))
   // Backoffice sessions authenticate admin HTTP calls only, never the chat socket.
-  if (!found || found.auth.session.kind !== 'user') throw new ApiError('UNAUTHORIZED')
+  if (found?.auth.session.kind !== 'user') throw new ApiError('UNAUTHORIZED')
   const { auth, devices } = found
   if (config.duplicatePolicy !== 'replace' && (await isPairLive(auth, devices, deps))) {
     if (config.duplicatePolicy === 'reject') throw new ApiError('SESSION_IN_USE')

@@ -80,8 +80,9 @@ function operation(spec: RouteSpec): Record<string, unknown> {
 export function buildOpenApi(routes: readonly Route[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {}
   for (const { spec } of routes) {
-    const p = (paths[openapiPath(spec.path)] ??= {})
-    p[spec.method.toLowerCase()] = operation(spec)
+    const path = openapiPath(spec.path)
+    paths[path] ??= {}
+    paths[path][spec.method.toLowerCase()] = operation(spec)
   }
   return {
     openapi: '3.1.0',

@@ -4,7 +4,7 @@ import { ApiError } from '../errors.js'
 // C0 controls but TAB, DEL, and C1 controls: node's parser refuses C0 and DEL itself, but bytes
 // 0x80-0x9F reach us as Latin-1 C1 controls (8-bit CSI etc.) that could end up in a stored
 // User-Agent and on an operator's terminal.
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/
+const CONTROL = /(?!\t)\p{Cc}/u
 
 /** The name of the first header whose value holds a control character, or null. Shared with the gateway's upgrade check. */
 export function findControlCharacterHeader(req: IncomingMessage): string | null {

@@ -14,7 +14,7 @@ const timer = setInterval(() => {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)')
     if (result && result.log > 0) parentPort.postMessage({ type: 'checkpoint', log: result.log, checkpointed: result.checkpointed })
   } catch (err) {
-    parentPort.postMessage({ type: 'error', message: String(err && err.message) })
+    parentPort.postMessage({ type: 'error', message: String(err?.message) })
   }
 }, intervalMs)
 

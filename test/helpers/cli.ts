@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const bin = fileURLToPath(new URL('../../bin/chatgate.js', import.meta.url))
+// The TypeScript source through tsx, as every test runs it; bin/chatgate.js (dist/) is test/build-dist's.
+const cliMain = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
 export interface CliResult {
   code: number | null
@@ -10,12 +11,12 @@ export interface CliResult {
 }
 
 /**
- * Runs `node bin/chatgate.js …` as a child process. `input` is piped to stdin and closed;
- * without it stdin is /dev/null (not a terminal, empty). Fails after `timeoutMs`.
+ * Runs the `chatgate` command (`node --import tsx src/cli/main.ts …`) as a child process. `input`
+ * is piped to stdin and closed; without it stdin is /dev/null (not a terminal, empty). Fails after `timeoutMs`.
  */
 export function runCli(args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
       // Blank values count as unset for loadConfig: the test's own environment must not leak in.
       env: { ...process.env, LOG_LEVEL: '', CHATGATE_SERVICE_TOKEN: '', METRICS_TOKEN: '', BCRYPT_COST: '4', ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

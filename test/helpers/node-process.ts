@@ -6,8 +6,8 @@ import { within } from './wait-for.js'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 /**
- * A chatgate node run as its own process (`node --import tsx src/main.ts`), as in production,
- * its JSON log lines parsed as they come. The one helper for tests that need a real process.
+ * A chatgate node run as its own process (`node --import tsx src/main.ts`, or the build in dist/),
+ * as in production, its JSON log lines parsed as they come. The one helper for tests that need a real process.
  */
 export interface NodeProcess {
   proc: ChildProcess
@@ -45,12 +45,15 @@ const DEFAULT_ENV: Record<string, string> = {
   UPGRADES_PER_IP_PER_MIN: '1000000',
 }
 
+/** The TypeScript entry point through tsx; test/build-dist passes `['dist/main.js']`, the compiled one. */
+const SOURCE_ENTRY = ['--import', 'tsx', 'src/main.ts']
+
 /**
  * Starts a node with the test defaults overridden by `env` (on a minimal environment: PATH, HOME;
- * nothing else leaks in from the test process) and waits until it listens.
+ * nothing else leaks in from the test process) and waits until it listens. `nodeArgs` follow `node`.
  */
-export async function startNodeProcess(env: Record<string, string>, startTimeoutMs = 30_000): Promise<NodeProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function startNodeProcess(env: Record<string, string>, startTimeoutMs = 30_000, nodeArgs = SOURCE_ENTRY): Promise<NodeProcess> {
+  const proc = spawn(process.execPath, nodeArgs, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...DEFAULT_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
