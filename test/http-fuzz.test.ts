@@ -141,7 +141,7 @@ const isParserRefusal = (r: WireResponse | undefined) =>
  * protocols, sending the sentinel after each keep-alive answer. Fails after CASE_TIMEOUT_MS.
  */
 async function exchange(c: FuzzCase): Promise<Exchange> {
-  const sent = Buffer.concat([renderRequest(c.first, secrets), c.then ? renderRequest(c.then, secrets) : Buffer.alloc(0)])
+  const sent = Buffer.concat([renderRequest(c.first, secrets), c.second ? renderRequest(c.second, secrets) : Buffer.alloc(0)])
   const raw = await openRaw(srv.port)
   const isHead = c.first.method === 'HEAD'
   const read = (): Exchange => {

@@ -3,9 +3,9 @@ import { z } from 'zod'
 /** Longest device name a client may choose (`device_name`, `deviceName`). */
 export const MAX_DEVICE_NAME = 64
 
-// C0 controls (TAB and newlines included), DEL and C1 controls: never part of a name or an
+// C0 controls (TAB and newlines included), DEL and C1 controls (Unicode Cc): never part of a name or an
 // address, and what a terminal or log viewer would act on when an operator reads the value.
-const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/
+const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u
 
 /**
  * The schema of a text field a client chooses and others later read (device and profile names,

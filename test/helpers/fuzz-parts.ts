@@ -26,7 +26,7 @@ export const PATH_EDITS: Record<string, (path: string, at: number) => string> = 
   backslash: (p, at) => splice(p, at, '\\'),
   goodEscape: (p, at) => {
     const i = at % Math.max(1, p.length)
-    return p.slice(0, i) + `%${(p.charCodeAt(i) || 0x2f).toString(16).padStart(2, '0')}` + p.slice(i + 1)
+    return `${p.slice(0, i)}%${(p.charCodeAt(i) || 0x2f).toString(16).padStart(2, '0')}${p.slice(i + 1)}`
   },
   badEscape: (p, at) => splice(p, at, ['%', '%z1', '%4', '%%', '%u0041'][at % 5]!),
   encodedSlash: (p, at) => splice(p, at, '%2f'),
@@ -72,7 +72,7 @@ export const recase = (name: string, how: number) =>
 const CONTROL_VALUES = ['a\u0000b', 'a\u0001b', 'a\u007fb', 'a\u0085b', 'evil\u009b31m', 'a\rb', 'a\nb', '\t', ' ', '']
 
 /** Values for a header: good ones most of the time, else garbage, control bytes, latin1 or huge. */
-const valueOf = (good: string[]) =>
+const headerValueOf = (good: string[]) =>
   fc.oneof(
     { arbitrary: fc.constantFrom(...good), weight: 4 },
     fc.constantFrom(...CONTROL_VALUES),
@@ -107,8 +107,8 @@ export const FIELDS: Record<string, string[]> = {
 
 /** One header line: a known field with any of its values, a random one, or a malformed line. */
 export const field: fc.Arbitrary<[string, string]> = fc.oneof(
-  { arbitrary: fc.tuple(fc.constantFrom(...Object.keys(FIELDS)), fc.nat()).chain(([name, how]) => fc.tuple(fc.constant(recase(name, how)), valueOf(FIELDS[name]!))), weight: 8 },
-  fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/), valueOf(['v'])),
+  { arbitrary: fc.tuple(fc.constantFrom(...Object.keys(FIELDS)), fc.nat()).chain(([name, how]) => fc.tuple(fc.constant(recase(name, how)), headerValueOf(FIELDS[name]!))), weight: 8 },
+  fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/), headerValueOf(['v'])),
   fc.constantFrom<[string, string]>(['Bad Name', 'x'], ['Bad:Name', 'x'], ['', 'empty name'], [' Leading', 'space'], ['X-Folded', 'a\r\n folded'], ['X-\u00e9', 'latin1 name']),
 )
 

@@ -212,7 +212,7 @@ export const request: fc.Arbitrary<FuzzRequest> = fc.oneof(
  */
 export const fuzzCase = fc.record({
   first: request,
-  then: fc.oneof({ arbitrary: fc.constant(undefined), weight: 5 }, request.filter((r) => r.method !== 'HEAD')),
+  second: fc.oneof({ arbitrary: fc.constant(undefined), weight: 5 }, request.filter((r) => r.method !== 'HEAD')),
   splitAt: fc.option(fc.nat(), { nil: undefined, freq: 3 }),
 })
 
