@@ -17,7 +17,7 @@ export function describeRedisUrl(url: string): string {
 }
 
 /**
- * The one place chatgate creates Redis connections (bus, and later shared rate limits): reconnects
+ * The one place chatgate creates Redis connections (the bus, the shared rate limits): reconnects
  * forever with backoff, names the connection (visible in CLIENT LIST), and logs an outage once
  * when it starts and once when it ends instead of once per failed attempt.
  */

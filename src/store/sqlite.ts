@@ -376,6 +376,3 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close()
   }
 }
-
-/** Kept for callers that imported it from here; it lives in paginate.ts (shared with PostgreSQL). */
-export { paginate }
