@@ -64,7 +64,7 @@ export type Config = {
   heartbeatMs: number
   /**
    * How often a node writes its heartbeat row. A node silent for 3 periods is dead (its sockets
-   * stop counting), for 4 it is purged with its rows (src/devices.ts). The same on every node.
+   * stop counting), for 4 it is purged with its rows (src/cluster/liveness.ts). The same on every node.
    */
   nodeHeartbeatMs: number
   /** `undefined` means: same-origin browsers only; clients without Origin always pass. */

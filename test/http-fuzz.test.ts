@@ -104,8 +104,8 @@ fuzz.after(async () => {
 })
 
 /**
- * Cases may log out, disable or revoke the fuzzing user and the admin (the last admin too: LAST_ADMIN
- * is not enforced yet): enable them and give them live sessions again.
+ * Cases may log out, disable or revoke the fuzzing user and the admin (a case may disable the fuzzing
+ * user, or the admin while another admin exists): enable them and give them live sessions again.
  */
 async function restoreCredentials(): Promise<void> {
   const { store, sessions, accounts } = srv.app

@@ -60,8 +60,8 @@ const osUser = () => {
 }
 
 /**
- * Opens the store named by DATABASE_URL (the server may be running on it: SQLite in WAL mode with
- * a busy timeout). A missing SQLite file is an error unless `create` (a typo in DATABASE_URL must
+ * Opens the store named by DATABASE_URL (the server may be running on it: SQLite in WAL mode; a call
+ * waits up to SQLITE_LOCK_WAIT_MS for the server's write lock). A missing SQLite file is an error unless `create` (a typo in DATABASE_URL must
  * not silently show an empty, new database). Runs `work`, then closes the pool and the store.
  */
 export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, work: (ctx: CliContext) => Promise<T>): Promise<T> {
