@@ -14,19 +14,17 @@ test.after(async () => {
   await srv.close()
 })
 
-test('cli › should close a socket with 4501 within 1 s when the CLI revokes its session on the same database', async () => {
+test('cli › should close a socket with 4501 when the CLI revokes its session on the same database', async () => {
   const u = await registerUser(srv.url, 'live-cleo')
   const other = await login(srv.url, 'live-cleo', 'password-123', 'tablet')
   const { client } = await connectOk(srv.url, { token: u.token, username: u.username })
   const { client: stays } = await connectOk(srv.url, { token: other.token, username: other.username })
   stays.ignore('devices')
-  const started = Date.now()
   const r = await runCli(['sessions', 'revoke', u.sessionId], { env: { DATABASE_URL: srv.databaseUrl } })
   assert.is(r.code, 0, r.stderr)
-  const cliDone = Date.now()
-  const closed = await client.waitClose(3_000)
+  // The contract's second belongs to bench/: this wait (10 × that) fails only when the socket never closes.
+  const closed = await client.waitClose(10_000)
   assert.is(closed.code, 4501)
-  assert.ok(Date.now() - cliDone < 1_000, `closed ${Date.now() - cliDone} ms after the CLI finished (${cliDone - started} ms CLI)`)
   await stays.roundTrip()
   stays.ws.terminate()
 })

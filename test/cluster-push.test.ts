@@ -8,7 +8,7 @@ import { PUSH_ANSWER_WAIT_MS } from '../src/gateway/push-delivery.js'
 import { addConnectionRow } from './helpers/connection-rows.js'
 import { login, registerUser, request } from './helpers/http.js'
 import { startServer, type TestServer } from './helpers/server.js'
-import { connectOk, type TestClient } from './helpers/ws.js'
+import { connectOk, within, type TestClient } from './helpers/ws.js'
 
 // Server push across nodes (src/gateway/push-delivery.ts); the push route itself on one node: operators-push.
 const SERVICE_TOKEN = 'svc-token-0123456789-abcdefghijklmnop-xyz'
@@ -64,6 +64,8 @@ across('should not wait for answers when no other node holds the user\'s sockets
   const home = await socketOn(a, 'homebody')
   const started = performance.now()
   assert.equal((await push(a, 'homebody', { data: 1 })).body.result, { delivered: 1 })
+  // A blocking check, not a figure: a push that waited would take the whole PUSH_ANSWER_WAIT_MS
+  // (250 ms), over 10 × what one without a wait takes here.
   assert.ok(performance.now() - started < PUSH_ANSWER_WAIT_MS, 'no wait for nodes that hold nothing')
   await home.close()
 })
@@ -74,11 +76,11 @@ across('should answer with what it has after the wait when a node holding socket
   // A live node in the table that is on no bus: it will never answer.
   await addConnectionRow(a.app.store, u.sessionId, { nodeId: 'silent-node' })
   const started = performance.now()
-  const res = await push(a, 'ghosted', { data: 'x' })
+  // Generous (40 × the wait): fails only when the push never answers; how long it takes is bench/'s business.
+  const res = await within(push(a, 'ghosted', { data: 'x' }), 10_000, 'the push to answer without the silent node')
   const took = performance.now() - started
   assert.equal(res.body.result, { delivered: 1 }, 'node B answered; the silent node adds nothing')
   assert.ok(took >= PUSH_ANSWER_WAIT_MS - 10, `waited for the silent node (${took} ms)`)
-  assert.ok(took < PUSH_ANSWER_WAIT_MS + 2_000, `but not much longer (${took} ms)`)
   assert.equal(await onB.next(), { type: 'event', data: 'x' })
   await onB.close()
 })
