@@ -78,6 +78,14 @@ reject('gateway › should admit a pair whose only row is its own socket closed 
     }
     return original.call(store, opened, closed)
   }
+  // The handshake that finds the row waits for this node's queued row writes (registry.flush)
+  // before it counts again: the held removal is released once the handshake waits there.
+  const registry = srv.app.gateway.registry
+  let handshakeWaiting = false
+  registry.flush = () => {
+    handshakeWaiting = true
+    return Object.getPrototypeOf(registry).flush.call(registry)
+  }
   try {
     await first.client.close()
     await waitFor(() => deletesHeld === 1, 2_000, 'the row removal to be in flight')
@@ -85,12 +93,14 @@ reject('gateway › should admit a pair whose only row is its own socket closed 
     const counted = await store.countUserConnections(u.userId, 0)
     assert.is(counted.get(u.sessionId), 1, 'the store still holds the closed socket\'s row')
     const pending = connect(srv.url, { token: u.token, username: 'rhea' })
-    setTimeout(release, 50)
+    await waitFor(() => handshakeWaiting, 5_000, 'the handshake to wait for its own row writes')
+    release()
     const res = await pending
     assert.is(res.status, 101, 'the handshake waits for its own rows, then finds nobody holding the pair')
     await res.client?.close()
   } finally {
     store.applyConnectionChanges = original
+    delete (registry as { flush?: unknown }).flush
     release()
   }
 })
