@@ -55,7 +55,7 @@ reject('gateway › should refuse the second socket of a pair with 409 and leave
   assert.is(first.client.closeInfo, null)
   // Once the first socket is gone the pair may connect again.
   await first.client.close()
-  await waitFor(() => srv.app.gateway.registry.countForSession(u.sessionId) === 0, 2_000, 'the first socket to unregister')
+  await waitFor(() => srv.app.gateway.registry.countForSession(u.sessionId) === 0, 5_000, 'the first socket to unregister')
   const again = await connectOk(srv.url, { token: u.token, username: 'remy' })
   await again.client.close()
 })
@@ -88,7 +88,7 @@ reject('gateway › should admit a pair whose only row is its own socket closed 
   }
   try {
     await first.client.close()
-    await waitFor(() => deletesHeld === 1, 2_000, 'the row removal to be in flight')
+    await waitFor(() => deletesHeld === 1, 5_000, 'the row removal to be in flight')
     assert.is(srv.app.gateway.registry.countForSession(u.sessionId), 0)
     const counted = await store.countUserConnections(u.userId, 0)
     assert.is(counted.get(u.sessionId), 1, 'the store still holds the closed socket\'s row')

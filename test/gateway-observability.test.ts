@@ -36,7 +36,7 @@ test('gateway › should log handshake refusals and socket open/close without an
   await connect(srv.url, { protocols: ['chatgate.v1', `token.${u.token}`, 'username.live-gina'], headers: { Origin: 'https://evil.example' } })
   const { client } = await connectOk(srv.url, { protocols: ['chatgate.v1', `token.${u.token}`, 'username.live-gina'] })
   await client.close()
-  await waitFor(() => srv.logs.some((l) => l.includes('"event":"ws_close"')), 2_000, 'the close log line')
+  await waitFor(() => srv.logs.some((l) => l.includes('"event":"ws_close"')), 5_000, 'the close log line')
   const all = srv.logs.join('')
   assert.ok(all.includes('"event":"ws_refused"'), 'a refusal was logged')
   assert.ok(all.includes('"event":"ws_open"'), 'an open was logged')

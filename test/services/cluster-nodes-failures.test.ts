@@ -108,7 +108,7 @@ failures('should keep both nodes serving through a Redis outage, revoke through 
   assert.match(String(event.data), /^after-\d+$/)
   assert.not.ok(keptSocket.messages.some((f) => f.type === 'event' && f.data === 'during'), 'the push made during the outage is not replayed')
   // And a duplicate is replaced across nodes again.
-  await connectOk(b.url, { token: kept.token, username: 'weather' }).then(({ client }) => within(keptSocket.closed, 2_000, 'the replace').then(() => client.close()))
+  await connectOk(b.url, { token: kept.token, username: 'weather' }).then(({ client }) => within(keptSocket.closed, 5_000, 'the replace').then(() => client.close()))
   assert.equal(keptSocket.closeInfo, { code: 4500, reason: 'SESSION_REPLACED' })
   for (const node of [a, b]) assert.not.ok(node.stderr().includes('Unhandled'), node.stderr())
 })
