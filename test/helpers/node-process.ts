@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url'
 import { within } from './wait-for.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
+const runTs = fileURLToPath(new URL('./run-ts.js', import.meta.url))
 
 /**
- * A chatgate node run as its own process (`node --import tsx src/main.ts`), as in production,
- * its JSON log lines parsed as they come. The one helper for tests that need a real process.
+ * A chatgate node run as its own process (`src/main.ts` through tsx, as `npm start` runs it; the
+ * loader is registered by run-ts.js, so the node's worker threads run their .js without it), its
+ * JSON log lines parsed as they come. The one helper for tests that need a real process.
  */
 export interface NodeProcess {
   proc: ChildProcess
@@ -50,7 +52,7 @@ const DEFAULT_ENV: Record<string, string> = {
  * nothing else leaks in from the test process) and waits until it listens.
  */
 export async function startNodeProcess(env: Record<string, string>, startTimeoutMs = 30_000): Promise<NodeProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const proc = spawn(process.execPath, [runTs, 'src/main.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...DEFAULT_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
