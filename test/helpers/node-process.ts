@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { within } from './wait-for.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const runTs = fileURLToPath(new URL('./run-ts.js', import.meta.url))
+/** tsx without passing a loader on to the node's worker threads; run-ts.js explains the flag. */
+const runTs = ['--no-experimental-require-module', fileURLToPath(new URL('./run-ts.js', import.meta.url))]
 
 /**
  * A chatgate node run as its own process (`src/main.ts` through tsx, as `npm start` runs it; the
@@ -52,7 +53,7 @@ const DEFAULT_ENV: Record<string, string> = {
  * nothing else leaks in from the test process) and waits until it listens.
  */
 export async function startNodeProcess(env: Record<string, string>, startTimeoutMs = 30_000): Promise<NodeProcess> {
-  const proc = spawn(process.execPath, [runTs, 'src/main.ts'], {
+  const proc = spawn(process.execPath, [...runTs, 'src/main.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...DEFAULT_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
