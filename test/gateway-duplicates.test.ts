@@ -78,20 +78,20 @@ reject('gateway › should admit a pair whose only row is its own socket closed 
     }
     return original.call(store, opened, closed)
   }
-  // The handshake that finds the row waits for this node's queued row writes (registry.flush)
-  // before it counts again: the held removal is released once the handshake waits there.
   const registry = srv.app.gateway.registry
-  let handshakeWaiting = false
-  registry.flush = () => {
-    handshakeWaiting = true
-    return Object.getPrototypeOf(registry).flush.call(registry)
-  }
   try {
     await first.client.close()
     await waitFor(() => deletesHeld === 1, 5_000, 'the row removal to be in flight')
     assert.is(srv.app.gateway.registry.countForSession(u.sessionId), 0)
     const counted = await store.countUserConnections(u.userId, 0)
     assert.is(counted.get(u.sessionId), 1, 'the store still holds the closed socket\'s row')
+    // The handshake that finds the row waits for this node's queued row writes (registry.flush)
+    // before it counts again: the held removal is released once the handshake waits there.
+    let handshakeWaiting = false
+    registry.flush = () => {
+      handshakeWaiting = true
+      return Object.getPrototypeOf(registry).flush.call(registry)
+    }
     const pending = connect(srv.url, { token: u.token, username: 'rhea' })
     await waitFor(() => handshakeWaiting, 5_000, 'the handshake to wait for its own row writes')
     release()
