@@ -22,7 +22,7 @@ test('cli › should close a socket with 4501 when the CLI revokes its session o
   stays.ignore('devices')
   const r = await runCli(['sessions', 'revoke', u.sessionId], { env: { DATABASE_URL: srv.databaseUrl } })
   assert.is(r.code, 0, r.stderr)
-  // The contract's second belongs to bench/: this wait (10 × that) fails only when the socket never closes.
+  // The contract's second belongs in bench/ (not measured there yet): this wait (10 × it) fails only when the socket never closes.
   const closed = await client.waitClose(10_000)
   assert.is(closed.code, 4501)
   await stays.roundTrip()

@@ -94,7 +94,7 @@ revocation('gateway › should close a socket whose session a second process rev
   let out = ''
   child.stdout.on('data', (d) => (out += d))
   const exited = new Promise<number | null>((r) => child.on('close', r))
-  // The contract's figure (closed within 1 s of the commit) is measured in bench/, not here: this
+  // The contract's figure (closed within 1 s of the commit) belongs in bench/ (not measured there yet), not here: this
   // wait only fails when the socket never closes (it includes the writer process's start-up).
   const closed = await s.client.waitClose(15_000)
   const closedAt = Date.now()

@@ -16,7 +16,8 @@ await requireRedis()
 const NODE_HEARTBEAT_MS = 1_000
 /**
  * Revocations with Redis away travel through the database poll (250 ms); the contract's second is
- * a figure for bench/, not this test: the wait (10 × it) fails only when the socket never closes.
+ * a figure for bench/ (not measured there yet), not for this test: the wait (10 × it) fails only
+ * when the socket never closes.
  */
 const DB_FALLBACK_WAIT_MS = 10_000
 
