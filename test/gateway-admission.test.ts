@@ -70,7 +70,7 @@ caps('gateway › should refuse a user over MAX_CONNECTIONS_PER_USER with 429 an
   assert.is((await b.client.waitClose()).code, 4500)
   // A freed slot is usable again.
   await a.client.close()
-  await waitFor(() => srv.app.gateway.registry.countForUser(s1.userId) === 1, 2_000, 'the close to register')
+  await waitFor(() => srv.app.gateway.registry.countForUser(s1.userId) === 1, 5_000, 'the close to register')
   const c = await connectOk(srv.url, { token: s3.token, username: 'carl' })
   await Promise.all([again.client.close(), c.client.close()])
 })
@@ -105,7 +105,7 @@ drain('gateway › should report handshakes, opens and closes to the observer', 
   await connect(srv.url, { token: 'nope', username: 'otto' })
   const { client } = await connectOk(srv.url, { token: u.token, username: 'otto' })
   await client.close()
-  await waitFor(() => calls.includes('closed:1000'), 2_000, 'the close to be observed')
+  await waitFor(() => calls.includes('closed:1000'), 5_000, 'the close to be observed')
   assert.equal(calls, ['handshake:UNAUTHORIZED', 'handshake:ok', 'opened', 'closed:1000'])
 })
 

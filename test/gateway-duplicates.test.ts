@@ -55,7 +55,7 @@ reject('gateway › should refuse the second socket of a pair with 409 and leave
   assert.is(first.client.closeInfo, null)
   // Once the first socket is gone the pair may connect again.
   await first.client.close()
-  await waitFor(() => srv.app.gateway.registry.countForSession(u.sessionId) === 0, 2_000, 'the first socket to unregister')
+  await waitFor(() => srv.app.gateway.registry.countForSession(u.sessionId) === 0, 5_000, 'the first socket to unregister')
   const again = await connectOk(srv.url, { token: u.token, username: 'remy' })
   await again.client.close()
 })
@@ -78,19 +78,29 @@ reject('gateway › should admit a pair whose only row is its own socket closed 
     }
     return original.call(store, opened, closed)
   }
+  const registry = srv.app.gateway.registry
   try {
     await first.client.close()
-    await waitFor(() => deletesHeld === 1, 2_000, 'the row removal to be in flight')
+    await waitFor(() => deletesHeld === 1, 5_000, 'the row removal to be in flight')
     assert.is(srv.app.gateway.registry.countForSession(u.sessionId), 0)
     const counted = await store.countUserConnections(u.userId, 0)
     assert.is(counted.get(u.sessionId), 1, 'the store still holds the closed socket\'s row')
+    // The handshake that finds the row waits for this node's queued row writes (registry.flush)
+    // before it counts again: the held removal is released once the handshake waits there.
+    let handshakeWaiting = false
+    registry.flush = () => {
+      handshakeWaiting = true
+      return Object.getPrototypeOf(registry).flush.call(registry)
+    }
     const pending = connect(srv.url, { token: u.token, username: 'rhea' })
-    setTimeout(release, 50)
+    await waitFor(() => handshakeWaiting, 5_000, 'the handshake to wait for its own row writes')
+    release()
     const res = await pending
     assert.is(res.status, 101, 'the handshake waits for its own rows, then finds nobody holding the pair')
     await res.client?.close()
   } finally {
     store.applyConnectionChanges = original
+    delete (registry as { flush?: unknown }).flush
     release()
   }
 })

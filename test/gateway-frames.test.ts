@@ -146,7 +146,7 @@ frames('gateway › should close with 1007 on invalid UTF-8', async ({ srv, toke
   const client = (await connectOk(srv.url, { token, username: 'fred' })).client.ignore('devices')
   client.ws.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false })
   assert.is((await client.waitClose()).code, 1007)
-  await waitFor(() => srv.app.gateway.registry.size === 0, 2_000, 'the connection to unregister')
+  await waitFor(() => srv.app.gateway.registry.size === 0, 5_000, 'the connection to unregister')
 })
 
 // ── slow consumers ─────────────────────────────────────────────────────────────────────────────

@@ -2,15 +2,15 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseRequestTarget } from '../src/request/target.js'
 import { authHeaders, backofficeLogin, registerUser, request } from './helpers/http.js'
-import { bodyOf, openRaw, statusOf } from './helpers/raw-socket.js'
+import { bodyOf, hasCompleteResponse, openRaw, statusOf } from './helpers/raw-socket.js'
 import { startServer, type TestServer } from './helpers/server.js'
-import { connectOk, rawUpgrade, type TestClient } from './helpers/ws.js'
+import { connectOk, rawUpgrade, waitFor, type TestClient } from './helpers/ws.js'
 
-/** Sends one raw request and reads the whole answer (the server closes or we stop after it). */
+/** Sends one raw request and reads the whole answer (until the server closes or the response is complete). */
 async function raw(port: number, head: string): Promise<string> {
   const c = await openRaw(port)
   await c.write(head)
-  await Promise.race([c.closed, new Promise((r) => setTimeout(r, 1_500))])
+  await waitFor(() => c.isClosed() || hasCompleteResponse(c.received()), 5_000, `an answer to ${head.split('\r\n')[0]}`)
   const text = c.received()
   c.destroy()
   return text

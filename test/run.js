@@ -1,23 +1,48 @@
 #!/usr/bin/env node
-// Runs each uvu test file in its own process (isolation, a time limit per file), prints each
-// file's result, and ends with one plain line `N passed, N failed` summed from uvu's counts.
+// Runs each uvu test file in its own process (isolation, a time limit per file), several at a time
+// (`--jobs N`, default: the number of cores), prints each file's output in one piece when it ends,
+// and ends with one plain line `N passed, N failed` summed from uvu's counts.
 // `--services` runs test/services/ (needs PostgreSQL and Redis) AND then the main suite test/*.test.ts
 // again with CHATGATE_TEST_STORE=postgres (each server in its own schema); one combined line at
 // the end. A name filter may follow; it applies to both passes.
+// A file listed in RUN_ALONE runs with no other file beside it (for timing that other load would skew).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { stripVTControlCharacters } from 'node:util'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, stripVTControlCharacters } from 'node:util'
 import pg from 'pg'
 
-const args = process.argv.slice(2)
-const services = args.includes('--services')
-const filter = args.find((a) => !a.startsWith('--'))
+const { values: options, positionals } = parseArgs({
+  options: { services: { type: 'boolean', default: false }, jobs: { type: 'string', short: 'j' } },
+  allowPositionals: true,
+})
+const services = options.services
+const filter = positionals[0]
+const jobs = options.jobs === undefined ? availableParallelism() : Number(options.jobs)
+if (!Number.isInteger(jobs) || jobs < 1) {
+  process.stderr.write(`--jobs wants a whole number of at least 1, got ${options.jobs}\n`)
+  process.exit(2)
+}
 const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 180_000)
 const PG_URL = process.env.CHATGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 // Every schema this run creates starts with this; whatever a crashed file left behind is dropped at the end.
 const SCHEMA_PREFIX = `cgt_r${Date.now().toString(36)}${randomBytes(2).toString('hex')}_`
+/** Runs a TypeScript file through tsx without passing a loader on to worker threads (see the file for the flag). */
+const RUN_TS = ['--no-experimental-require-module', fileURLToPath(new URL('./helpers/run-ts.js', import.meta.url))]
+/** Files (by name) that run with no other file beside them. */
+const RUN_ALONE = new Set([])
+/** How long each file took last time (seconds), so the longest start first; kept out of git. */
+const DURATIONS = join('node_modules', '.cache', 'chatgate-test-durations.json')
+const lastDurations = (() => {
+  try {
+    return JSON.parse(readFileSync(DURATIONS, 'utf8'))
+  } catch {
+    return {}
+  }
+})()
 
 const filesIn = (dir) =>
   (existsSync(dir) ? readdirSync(dir) : [])
@@ -25,19 +50,24 @@ const filesIn = (dir) =>
     .sort()
     .map((f) => join(dir, f))
 
-function runFile(file, env) {
+/**
+ * Runs one file; resolves with its counts and its whole output. With `live`, the output is also
+ * written as it comes (one file at a time); otherwise the caller prints it once the file is done.
+ */
+function runFile(file, env, live) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    const started = performance.now()
+    const child = spawn(process.execPath, [...RUN_TS, file], { stdio: ['ignore', 'pipe', 'pipe'], env })
     let out = ''
     const onData = (d) => {
       out += d
-      process.stdout.write(d)
+      if (live) process.stdout.write(d)
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
     const timer = setTimeout(() => {
       out += `\n${file}: timed out after ${FILE_TIMEOUT_MS} ms\n`
-      process.stdout.write(`\n${file}: timed out after ${FILE_TIMEOUT_MS} ms\n`)
+      if (live) process.stdout.write(`\n${file}: timed out after ${FILE_TIMEOUT_MS} ms\n`)
       child.kill('SIGKILL')
     }, FILE_TIMEOUT_MS)
     child.on('close', (code) => {
@@ -51,8 +81,41 @@ function runFile(file, env) {
       // A file that crashed, timed out or exited non-zero without a failing count still fails once.
       if (code !== 0 && failed === 0) failed = 1
       if (total === 0 && skipped === 0 && failed === 0) failed = 1
-      resolve({ file, passed, failed, skipped })
+      resolve({ file, passed, failed, skipped, out, seconds: (performance.now() - started) / 1000 })
     })
+  })
+}
+
+/**
+ * Runs `files`, up to `jobs` at once, in their order; a RUN_ALONE file waits until nothing else
+ * runs and nothing starts beside it. Calls `done` with each result as its file ends.
+ */
+function runFiles(files, env, timingKey, done) {
+  const live = jobs === 1
+  // Longest first (a file never timed counts as long), so that no long file starts last.
+  const last = (file) => lastDurations[timingKey(file)] ?? 60
+  const queue = live ? [...files] : [...files].sort((a, b) => last(b) - last(a))
+  let running = 0
+  let aloneRunning = false
+  return new Promise((resolveAll) => {
+    const pump = () => {
+      while (queue.length > 0 && running < jobs && !aloneRunning) {
+        const alone = RUN_ALONE.has(basename(queue[0]))
+        if (alone && running > 0) break
+        const file = queue.shift()
+        running++
+        if (alone) aloneRunning = true
+        if (live) process.stdout.write(`\n── ${file}\n`)
+        void runFile(file, env, live).then((r) => {
+          running--
+          if (alone) aloneRunning = false
+          done(r, live)
+          pump()
+        })
+      }
+      if (queue.length === 0 && running === 0) resolveAll()
+    }
+    pump()
   })
 }
 
@@ -60,19 +123,28 @@ let passed = 0
 let failed = 0
 let skipped = 0
 const failedFiles = []
+const runStarted = performance.now()
 
 async function runPass(title, dir, env) {
   const files = filesIn(dir)
   if (title) process.stdout.write(`\n══ ${title}\n`)
+  const results = new Map()
+  const timingKey = (file) => (title ? `${title}: ${file}` : file)
+  await runFiles(files, env, timingKey, (r, live) => {
+    if (!live) process.stdout.write(`\n── ${r.file} (${r.seconds.toFixed(1)} s)\n${r.out}`)
+    results.set(r.file, r)
+    lastDurations[timingKey(r.file)] = Math.round(r.seconds * 10) / 10
+  })
+  // Totals and failing files in file order, whatever order the files ended in.
   for (const file of files) {
-    process.stdout.write(`\n── ${file}\n`)
-    const r = await runFile(file, env)
+    const r = results.get(file)
     passed += r.passed
     failed += r.failed
     skipped += r.skipped
     if (r.failed > 0) failedFiles.push(title ? `${file} (${title})` : file)
   }
   if (files.length === 0) process.stdout.write(`no test files in ${dir}${filter ? ` matching ${filter}` : ''}\n`)
+  else process.stdout.write(`\n${title ? `${title}: ` : ''}${files.length} files, ${jobs} at a time, ${((performance.now() - runStarted) / 1000).toFixed(0)} s since the start\n`)
 }
 
 /** Null when PostgreSQL answers, else the reason. */
@@ -122,6 +194,12 @@ if (!services) {
     await runPass('main suite on PostgreSQL (CHATGATE_TEST_STORE=postgres)', 'test', { ...env, CHATGATE_TEST_STORE: 'postgres' })
     await dropRunSchemas()
   }
+}
+try {
+  mkdirSync(dirname(DURATIONS), { recursive: true })
+  writeFileSync(DURATIONS, `${JSON.stringify(lastDurations, null, 1)}\n`)
+} catch {
+  // Only the order of the next run depends on it.
 }
 if (failedFiles.length > 0) process.stdout.write(`\nfailing files: ${failedFiles.join(', ')}\n`)
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`)

@@ -171,7 +171,7 @@ Real('should wait off the event loop while another connection holds the write lo
       }).immediate()
     })
     // The loop is free while the write waits: this test keeps running, and sees it try again.
-    await waitFor(() => attempts >= 3, 2_000, 'the write to be tried again')
+    await waitFor(() => attempts >= 3, 5_000, 'the write to be tried again')
     assert.is(ours.prepare('SELECT count(*) FROM t').pluck().get(), 0)
     theirs.exec('COMMIT')
     await write

@@ -4,10 +4,13 @@ import { fileURLToPath } from 'node:url'
 import { within } from './wait-for.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
+/** tsx without passing a loader on to the node's worker threads; run-ts.js explains the flag. */
+const runTs = ['--no-experimental-require-module', fileURLToPath(new URL('./run-ts.js', import.meta.url))]
 
 /**
- * A chatgate node run as its own process (`node --import tsx src/main.ts`, or the build in dist/),
- * as in production, its JSON log lines parsed as they come. The one helper for tests that need a real process.
+ * A chatgate node run as its own process (`src/main.ts` through tsx; the loader is registered by
+ * run-ts.js, so the node's worker threads run their .js without it; or the build in dist/), its
+ * JSON log lines parsed as they come. The one helper for tests that need a real process.
  */
 export interface NodeProcess {
   proc: ChildProcess
@@ -46,7 +49,7 @@ const DEFAULT_ENV: Record<string, string> = {
 }
 
 /** The TypeScript entry point through tsx; test/build-dist passes `['dist/main.js']`, the compiled one. */
-const SOURCE_ENTRY = ['--import', 'tsx', 'src/main.ts']
+const SOURCE_ENTRY = [...runTs, 'src/main.ts']
 
 /**
  * Starts a node with the test defaults overridden by `env` (on a minimal environment: PATH, HOME;

@@ -1,4 +1,4 @@
-import { Ajv2020 } from 'ajv/dist/2020.js'
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 
 /** One operation of the served document, with a matcher for its path template. */
 interface Operation {
@@ -11,6 +11,18 @@ interface Operation {
 
 const ajv = new Ajv2020({ strict: false, allErrors: true })
 const documents = new Map<string, Promise<Operation[] | null>>()
+/** Validators by the schema's JSON text: every server of a test file serves the same schemas, compiled once. */
+const validators = new Map<string, ValidateFunction>()
+
+function validatorOf(schema: object): ValidateFunction {
+  const key = JSON.stringify(schema)
+  let validate = validators.get(key)
+  if (!validate) {
+    validate = ajv.compile(schema)
+    validators.set(key, validate)
+  }
+  return validate
+}
 
 /** The operations of the server at `base`, read once from its `/openapi.json` (null when it serves none). */
 function operationsOf(base: string): Promise<Operation[] | null> {
@@ -49,7 +61,7 @@ export async function checkResponse(base: string, method: string, path: string, 
   if (!response) throw new Error(`${method} ${op.template} answered ${status}, which /openapi.json does not describe`)
   const schema = response.content?.['application/json']?.schema
   if (!schema) return
-  const validate = ajv.compile(schema)
+  const validate = validatorOf(schema)
   if (!validate(body)) {
     throw new Error(`${method} ${path} → ${status} does not match /openapi.json (${op.template}): ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`)
   }

@@ -64,5 +64,14 @@ export function bodyOf(text: string): any {
   return JSON.parse(text.slice(split + 4, split + 4 + length))
 }
 
+/** Whether raw HTTP text holds a whole first response: its head, and as many body bytes as its Content-Length says. */
+export function hasCompleteResponse(text: string): boolean {
+  const split = text.indexOf('\r\n\r\n')
+  if (split < 0) return false
+  const length = /content-length: (\d+)/i.exec(text.slice(0, split))?.[1]
+  // latin1 text: one character per byte.
+  return length === undefined || text.length - (split + 4) >= Number(length)
+}
+
 /** Counts the complete responses (status lines) in raw HTTP text. */
 export const responseCount = (text: string): number => text.match(/HTTP\/1\.1 \d{3}/g)?.length ?? 0

@@ -52,7 +52,7 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     BCRYPT_COST: '4',
     LOG_LEVEL: 'debug',
     CHATGATE_ADMIN_PASSWORD: 'admin-password-123',
-    // Tests share 127.0.0.1: abuse limits are lifted unless a test sets them (test/security-*).
+    // Tests share 127.0.0.1: abuse limits are lifted unless a test sets them (e.g. test/limits-rates, test/gateway-limits, test/security-burst).
     LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: '1000000',
     LOGIN_ATTEMPTS_PER_IP_PER_MIN: '1000000',
     REGISTRATIONS_PER_IP_PER_HOUR: '1000000',

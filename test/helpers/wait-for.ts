@@ -1,5 +1,5 @@
 /** Polls `predicate` (every 5 ms) until it is truthy; rejects with `label` after `ms`. */
-export async function waitFor<T>(predicate: () => T | Promise<T>, ms = 2_000, label = 'condition'): Promise<NonNullable<T>> {
+export async function waitFor<T>(predicate: () => T | Promise<T>, ms = 5_000, label = 'condition'): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms
   for (;;) {
     const value = await predicate()

@@ -45,7 +45,7 @@ export class TestClient {
   }
 
   /** The next unread frame (not of an ignored type); fails after `ms` or when the socket closes first. */
-  async next(ms = 2_000): Promise<Frame> {
+  async next(ms = 5_000): Promise<Frame> {
     const deadline = Date.now() + ms
     while (this.cursor < this.messages.length && this.ignored.has(this.messages[this.cursor]!.type)) this.cursor++
     while (this.cursor >= this.messages.length) {
@@ -66,7 +66,7 @@ export class TestClient {
   }
 
   /** Reads frames until one of `type` arrives (fails on timeout); returns it. */
-  async nextOfType(type: string, ms = 2_000): Promise<Frame> {
+  async nextOfType(type: string, ms = 5_000): Promise<Frame> {
     const deadline = Date.now() + ms
     for (;;) {
       const f = await this.next(Math.max(1, deadline - Date.now()))
@@ -84,12 +84,12 @@ export class TestClient {
   }
 
   /** Waits for the close; fails after `ms`. */
-  waitClose(ms = 2_000): Promise<{ code: number; reason: string }> {
+  waitClose(ms = 5_000): Promise<{ code: number; reason: string }> {
     return within(this.closed, ms, 'the socket to close')
   }
 
   /** Sends a ping frame and reads up to its pong (a round trip: frames sent before it have arrived). */
-  async roundTrip(ms = 2_000): Promise<void> {
+  async roundTrip(ms = 5_000): Promise<void> {
     this.send({ type: 'ping' })
     await this.nextOfType('pong', ms)
   }

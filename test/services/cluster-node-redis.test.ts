@@ -98,16 +98,4 @@ test('node › should keep serving while Redis is away, and its events reach oth
   assert.not.ok(node.stderr().includes('Unhandled'), node.stderr())
 })
 
-test('node › should refuse to start on a PostgreSQL URL with a bad schema name, saying why', async () => {
-  const bad = await startNodeProcess({ DATABASE_URL: pgUrlFor('Bad-Name') }, 30_000).then(
-    (n) => {
-      node = n
-      return null
-    },
-    (e: Error) => e,
-  )
-  assert.instance(bad, Error)
-  assert.match(bad!.message, /invalid schema name in DATABASE_URL/)
-})
-
 test.run()

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { openSqliteStore } from '../src/store/sqlite.js'
 import { defineStoreContract } from './helpers/store-contract.js'
 
-// The store contract on SQLite; test/services/scaleout-store-postgres.test.ts runs the same on PostgreSQL.
+// The store contract on SQLite; test/services/store-contract-postgres.test.ts runs the same on PostgreSQL.
 defineStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'chatgate-store-'))
   const store = openSqliteStore(join(dir, 'chatgate.db'))

@@ -13,7 +13,7 @@ await requireRedis()
 /**
  * Cross-node events travel over Redis pub/sub in milliseconds (the target is 100 ms); tests allow
  * a second, because up to six test runs share two cores. The database poll alone would also fit in
- * a second, so where the bus matters the fallback is tested on its own (scaleout-nodes-failures).
+ * a second, so where the bus matters the fallback is tested on its own (cluster-nodes-failures).
  */
 const CROSS_NODE_MS = 1_000
 /** Wrong passwords one account may try per minute, on all nodes together. */

@@ -57,7 +57,7 @@ slow('http › should cut off a client that trickles its body past the request t
   await raw.write('POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{')
   const drip = setInterval(() => void raw.write(' '), 100)
   try {
-    const { afterMs } = await within(raw.closed, 6000, 'the slow-body client to be cut off')
+    const { afterMs } = await within(raw.closed, 10_000, 'the slow-body client to be cut off')
     assert.ok(afterMs >= 1000, `cut off after ${afterMs} ms, before the request timeout`)
     assert.is(statusOf(raw.received()), null, 'a request that never arrived in full must not be answered')
   } finally {
