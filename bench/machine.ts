@@ -63,7 +63,11 @@ export interface Placement {
 export function choosePlacement(): Placement {
   const cpus = allowedCpus()
   if (cpus.length < 2) {
-    return { serverCpu: null, clientCpu: null, warning: `only ${cpus.length || 'an unknown number of'} CPU(s) allowed: server and load generator are NOT pinned and share cores` }
+    return {
+      serverCpu: null,
+      clientCpu: null,
+      warning: `only ${cpus.length || 'an unknown number of'} CPU(s) allowed: server and load generator are NOT pinned and share cores`,
+    }
   }
   try {
     execFileSync('taskset', ['-c', String(cpus[0]), 'true'], { stdio: 'ignore' })

@@ -121,7 +121,16 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const port = await freePort()
   const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []
-  const argv = pinned(opts.cpu, [process.execPath, '--expose-gc', ...profile, '--import', 'tsx', '--import', join(here, 'servers/probe.js'), entries[opts.kind]])
+  const argv = pinned(opts.cpu, [
+    process.execPath,
+    '--expose-gc',
+    ...profile,
+    '--import',
+    'tsx',
+    '--import',
+    join(here, 'servers/probe.js'),
+    entries[opts.kind],
+  ])
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -45,7 +45,9 @@ for (const [id, us] of selfUs) {
   const n = byId.get(id)!
   const key = `${n.callFrame.functionName || '(anonymous)'}  ${where(n)}`
   frames.set(key, (frames.get(key) ?? 0) + us)
-  const f = n.callFrame.url ? relative(process.cwd(), n.callFrame.url.replace(/^file:\/\//, '')).replace(/node_modules\/([^/]+)\/.*/, 'node_modules/$1') : n.callFrame.functionName
+  const f = n.callFrame.url
+    ? relative(process.cwd(), n.callFrame.url.replace(/^file:\/\//, '')).replace(/node_modules\/([^/]+)\/.*/, 'node_modules/$1')
+    : n.callFrame.functionName
   files.set(f, (files.get(f) ?? 0) + us)
 }
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`

@@ -81,7 +81,12 @@ const client = await startClient(placement.clientCpu)
 try {
   const tokenUsers = Math.max(profile.memory.connections, profile.handshake.tokenPool, profile.revoke.warmup + profile.reps * profile.revoke.samples)
   let t = performance.now()
-  const fixture = buildFixture(join(workDir, 'main.db'), { tokenUsers, fillerSessions: 0, loginAccounts: profile.login.accounts, bcryptCost: profile.bcryptCost })
+  const fixture = buildFixture(join(workDir, 'main.db'), {
+    tokenUsers,
+    fillerSessions: 0,
+    loginAccounts: profile.login.accounts,
+    bcryptCost: profile.bcryptCost,
+  })
   log(`fixture: ${tokenUsers} users with one session each, ${profile.login.accounts} login accounts (${((performance.now() - t) / 1000).toFixed(1)} s)`)
   const ctx: RunContext = { profile, placement, client, clientKind: values.client, workDir, fixture, cpuProfDir, heapDir, log }
   for (const s of scenarios) {
@@ -117,7 +122,7 @@ const summary = [
   `- placement: ${placement.warning ?? `server pinned to CPU ${placement.serverCpu}, load generator to CPU ${placement.clientCpu} (taskset)`}; load generator: ${values.client === 'wire' ? 'bench/client/wire.ts' : 'ws / socket.io-client'}`,
   `- load average (1 min) at start ${machine.loadAvg1.toFixed(2)}, at end ${endLoad.toFixed(2)}${Math.max(machine.loadAvg1, endLoad) > 0.5 ? ' — the machine was not quiet; absolute figures are low and noisy, ratios less so' : ''}`,
   `- ${profile.reps} repetitions; each figure is the median (min–max); ratio = chatgate ÷ reference (medians)`,
-  ...(cpuProfDir ? ['- **the servers ran under --cpu-prof: their figures carry the profiler\'s overhead; do not compare them**'] : []),
+  ...(cpuProfDir ? ["- **the servers ran under --cpu-prof: their figures carry the profiler's overhead; do not compare them**"] : []),
   ...(heapDir ? ['- **--heap: the first memory repetition of each server includes writing heap snapshots (RSS inflated)**'] : []),
   '',
   table,

@@ -171,7 +171,10 @@ function cpuTicks(pid?: number): number | null {
     return f.reduce((a, b) => a + b, 0) - f[3]! - f[4]! // all but idle and iowait
   }
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number)
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number)
   return f[11]! + f[12]! // utime + stime (fields 14 and 15)
 }
 
@@ -202,7 +205,16 @@ async function createSessions(databaseUrl: string, count: number, perUser: numbe
   const now = Date.now()
   try {
     for (let u = 0; creds.length < count; u++) {
-      const user = { id: createId(), username: `bench_${u}`, email: null, passwordHash: 'x', role: 'user' as const, firstName: null, lastName: null, createdAt: now }
+      const user = {
+        id: createId(),
+        username: `bench_${u}`,
+        email: null,
+        passwordHash: 'x',
+        role: 'user' as const,
+        firstName: null,
+        lastName: null,
+        createdAt: now,
+      }
       await store.createUser(user)
       for (let d = 0; d < perUser && creds.length < count; d++) {
         const token = createToken()
@@ -278,15 +290,17 @@ async function main(): Promise<void> {
     UPGRADES_PER_IP_PER_MIN: '1000000',
     MAX_CONNECTIONS_PER_IP: '1000000',
   }
-  console.log(`machine: ${cpus()[0]?.model.trim()}, ${cores} cores, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log(
+    `machine: ${cpus()[0]?.model.trim()}, ${cores} cores, Node ${process.version}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  )
   console.log(`nodes pinned with taskset: ${pin ? 'yes (node i on core i)' : 'no'}; PostgreSQL, Redis and the load generator are not pinned`)
   try {
     const creds = await createSessions(databaseUrl, warmupCount + handshakes, perUser)
     const results: Record<number, LoadResult> = {}
     for (const n of [1, 2]) {
-      const nodes = await Promise.all(
-        Array.from({ length: n }, (_, i) => startNode({ ...env, NODE_ID: `bench-node-${i + 1}` }, pin ? i % cores : null)),
-      )
+      const nodes = await Promise.all(Array.from({ length: n }, (_, i) => startNode({ ...env, NODE_ID: `bench-node-${i + 1}` }, pin ? i % cores : null)))
       try {
         const plan = { urls: nodes.map((x) => x.url), concurrency, warmup: creds.slice(0, warmupCount), measure: creds.slice(warmupCount) }
         const pids = nodes.map((x) => x.child.pid!)
@@ -309,7 +323,9 @@ async function main(): Promise<void> {
         )
         if (before[0] != null) {
           const perNode = pids.map((_, i) => `${share(i + 1).toFixed(0)}%`).join(', ')
-          console.log(`        CPU during the run: node${n > 1 ? 's' : ''} ${perNode} of a core; machine ${(share(0) / cores).toFixed(0)}% busy (all processes, ${cores} cores)`)
+          console.log(
+            `        CPU during the run: node${n > 1 ? 's' : ''} ${perNode} of a core; machine ${(share(0) / cores).toFixed(0)}% busy (all processes, ${cores} cores)`,
+          )
         }
       } finally {
         await Promise.all(nodes.map((x) => stopNode(x.child)))

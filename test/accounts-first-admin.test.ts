@@ -85,7 +85,10 @@ Admin('should not hijack a user who already holds the name `admin`', async () =>
     assert.is((await store.findUserByUsername('admin'))?.role, 'user')
     assert.is(await store.hasAdmin(), false)
     assert.ok((await app.sessions.login({ username: 'admin' }, 'users-own-password', device)).ok)
-    assert.ok(logs.some((l) => JSON.parse(l).level === 40), 'a warning tells the operator')
+    assert.ok(
+      logs.some((l) => JSON.parse(l).level === 40),
+      'a warning tells the operator',
+    )
   } finally {
     await app.shutdown()
   }

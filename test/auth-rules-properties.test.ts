@@ -1,14 +1,6 @@
 import fc from 'fast-check'
 import { suite } from 'uvu'
-import * as assert from 'uvu/assert'
-import {
-  checkPasswordRule,
-  isComparablePassword,
-  isValidUsername,
-  normalizeUsername,
-  parseEmail,
-  parseUsername,
-} from '../src/auth/rules.js'
+import { checkPasswordRule, isComparablePassword, isValidUsername, normalizeUsername, parseEmail, parseUsername } from '../src/auth/rules.js'
 import { ApiError, type ErrorCode } from '../src/errors.js'
 
 /** Runs `fn` and returns the ApiError code it threw, null when it returned; any other throw fails. */
@@ -90,7 +82,11 @@ rules('properties › checkPasswordRule should accept exactly 8 to 72 bytes of U
 })
 
 rules('properties › parseEmail should return a trimmed, lowercased, single-@ address or throw BAD_REQUEST', () => {
-  const email = fc.oneof(fc.emailAddress(), fc.string({ unit: 'binary', maxLength: 300 }), fc.tuple(fc.emailAddress(), fc.constantFrom(' ', '\t', 'X')).map(([e, pad]) => pad + e.toUpperCase() + pad))
+  const email = fc.oneof(
+    fc.emailAddress(),
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.tuple(fc.emailAddress(), fc.constantFrom(' ', '\t', 'X')).map(([e, pad]) => pad + e.toUpperCase() + pad),
+  )
   fc.assert(
     fc.property(email, (input) => {
       const code = codeOf(() => parseEmail(input))

@@ -22,7 +22,7 @@ test('gateway › should move the handshake and connection metrics on a real han
   const refusedBefore = await metric(/^chatgate_handshakes_total\{result="unauthorized"\} (\d+)$/m)
   const u = await registerUser(srv.url, 'live-fern')
   const { client } = await connectOk(srv.url, { token: u.token, username: u.username })
-  assert.is(await metric(/^chatgate_connections (\d+)$/m) >= 1, true)
+  assert.is((await metric(/^chatgate_connections (\d+)$/m)) >= 1, true)
   const { connect } = await import('./helpers/ws.js')
   assert.is((await connect(srv.url, { token: 'x'.repeat(43), username: 'live-fern' })).status, 401)
   assert.is(await metric(/^chatgate_handshakes_total\{result="ok"\} (\d+)$/m), okBefore + 1)

@@ -30,7 +30,15 @@ const routes = [
 ] as const
 
 const contentTypes = fc.oneof(
-  fc.constantFrom('application/json', 'application/json; charset=utf-8', 'Application/JSON', 'text/plain', 'application/jsonx', '', 'multipart/form-data; boundary=x'),
+  fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'Application/JSON',
+    'text/plain',
+    'application/jsonx',
+    '',
+    'multipart/form-data; boundary=x',
+  ),
   fc.string({ unit: fc.constantFrom(...'abc/;=-+ json'.split('')), maxLength: 30 }),
 )
 
@@ -68,7 +76,13 @@ const rawBody = fc.oneof(
   fc.constantFrom('', '{', 'null', '[]', '"x"', '1e999', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}'),
   fc.integer({ min: 15 * 1024, max: 18 * 1024 }).map((n) => JSON.stringify({ username: 'x'.repeat(n), password: 'password-123' })),
 )
-const credentials = fc.option(fc.record({ Token: fc.string({ unit: fc.constantFrom(...'abcXYZ-_09'.split('')), minLength: 1, maxLength: 50 }), Username: fc.constantFrom('admin', 'nobody', 'a') }), { nil: undefined })
+const credentials = fc.option(
+  fc.record({
+    Token: fc.string({ unit: fc.constantFrom(...'abcXYZ-_09'.split('')), minLength: 1, maxLength: 50 }),
+    Username: fc.constantFrom('admin', 'nobody', 'a'),
+  }),
+  { nil: undefined },
+)
 
 /** Asserts the response is the contract envelope of the path's dialect with a status its code maps to. */
 function assertEnvelope(path: string, status: number, body: any): void {

@@ -59,7 +59,10 @@ drain('shutdown › should drain on SIGTERM: in-flight logins finish with 200, n
   assert.is(child.proc.exitCode, null, 'refused while the process was still running')
 
   const answers = await within(Promise.all(inFlight), 30_000, 'the in-flight logins to finish')
-  assert.equal(answers.map((r) => r.status), [200, 200, 200, 200, 200])
+  assert.equal(
+    answers.map((r) => r.status),
+    [200, 200, 200, 200, 200],
+  )
   for (const r of answers) assert.type(r.body.result.session_token, 'string')
   assert.equal(await within(child.exited, 30_000, 'the drained server to exit'), { code: 0, signal: null })
 })

@@ -32,7 +32,10 @@ test('operators live › should list a connected device in /admin/devices and th
   assert.is(cli.code, 0, cli.stderr)
   const listed = JSON.parse(cli.stdout)
   const rows = Array.isArray(listed) ? listed : listed.devices
-  assert.equal(rows.map((d: { connection_id: string }) => d.connection_id), [welcome.connection_id])
+  assert.equal(
+    rows.map((d: { connection_id: string }) => d.connection_id),
+    [welcome.connection_id],
+  )
   assert.is(rows[0].device_name, 'lena-phone')
 
   await client.close()

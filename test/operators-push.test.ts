@@ -90,8 +90,14 @@ delivery('should never write the pushed data into the log', async () => {
   await registerUser(srv.url, 'push_quiet')
   const secret = 'backend-secret-payload-7f3a9c'
   assert.is((await push(srv, 'push_quiet', { data: { secret } })).status, 200)
-  assert.ok(srv.logs.some((l) => l.includes('"event":"push"')), 'the push itself is logged')
-  assert.not.ok(srv.logs.some((l) => l.includes(secret)), 'the payload must not be')
+  assert.ok(
+    srv.logs.some((l) => l.includes('"event":"push"')),
+    'the push itself is logged',
+  )
+  assert.not.ok(
+    srv.logs.some((l) => l.includes(secret)),
+    'the payload must not be',
+  )
 })
 
 // ── refusals ───────────────────────────────────────────────────────────────────────────────────

@@ -144,7 +144,10 @@ async function runPass(title, dir, env) {
     if (r.failed > 0) failedFiles.push(title ? `${file} (${title})` : file)
   }
   if (files.length === 0) process.stdout.write(`no test files in ${dir}${filter ? ` matching ${filter}` : ''}\n`)
-  else process.stdout.write(`\n${title ? `${title}: ` : ''}${files.length} files, ${jobs} at a time, ${((performance.now() - runStarted) / 1000).toFixed(0)} s since the start\n`)
+  else
+    process.stdout.write(
+      `\n${title ? `${title}: ` : ''}${files.length} files, ${jobs} at a time, ${((performance.now() - runStarted) / 1000).toFixed(0)} s since the start\n`,
+    )
 }
 
 /** Null when PostgreSQL answers, else the reason. */

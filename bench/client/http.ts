@@ -9,14 +9,7 @@ export interface HttpAnswer {
 const REQUEST_TIMEOUT_MS = 30_000
 
 /** One HTTP request over a keep-alive agent; resolves with status and body text. */
-export function httpCall(
-  agent: Agent,
-  base: string,
-  method: string,
-  path: string,
-  headers: Record<string, string> = {},
-  json?: unknown,
-): Promise<HttpAnswer> {
+export function httpCall(agent: Agent, base: string, method: string, path: string, headers: Record<string, string> = {}, json?: unknown): Promise<HttpAnswer> {
   const body = json === undefined ? undefined : JSON.stringify(json)
   const all = body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }
   return new Promise((resolve, reject) => {

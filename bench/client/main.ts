@@ -53,7 +53,7 @@ if (!process.send) throw new Error('bench/client/main.ts runs as a child of benc
 process.on('message', (msg: { id: number; job: ClientJob }) => {
   run(msg.job).then(
     (result) => process.send!({ id: msg.id, result }),
-    (err: unknown) => process.send!({ id: msg.id, error: err instanceof Error ? err.stack ?? err.message : String(err) }),
+    (err: unknown) => process.send!({ id: msg.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   )
 })
 process.on('disconnect', () => process.exit(0))

@@ -40,7 +40,12 @@ export async function runRevokes(job: RevokeJob): Promise<RevokeResult> {
   }
   for (const cred of job.credentials) {
     try {
-      const entry = { conn: await dial({ protocol: 'ws', url: job.wsUrl, client: job.client }, cred), revokedAt: null as number | null, closedAt: null as number | null, code: null as number | null }
+      const entry = {
+        conn: await dial({ protocol: 'ws', url: job.wsUrl, client: job.client }, cred),
+        revokedAt: null as number | null,
+        closedAt: null as number | null,
+        code: null as number | null,
+      }
       void entry.conn.closeSeen.then(({ code, at }) => {
         entry.closedAt = at
         entry.code = code

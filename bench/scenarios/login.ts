@@ -16,7 +16,9 @@ export async function loginScenario(ctx: RunContext): Promise<Row[]> {
   const serverCores = ctx.placement.serverCpu === null ? availableParallelism() : 1
   const compareMs = await ctx.client.run<number>({ type: 'bcrypt', password: FIXTURE_PASSWORD, hash: ctx.fixture.passwordHash, times: 5 })
   const expected = (serverCores * 1000) / compareMs
-  ctx.log(`  one bcrypt compare (cost of the fixture hash) takes ${compareMs.toFixed(1)} ms → expect ≈ ${expected.toFixed(1)} logins/s on ${serverCores} core(s)`)
+  ctx.log(
+    `  one bcrypt compare (cost of the fixture hash) takes ${compareMs.toFixed(1)} ms → expect ≈ ${expected.toFixed(1)} logins/s on ${serverCores} core(s)`,
+  )
 
   const rates: number[] = []
   const burstP99: number[] = []

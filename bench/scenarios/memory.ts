@@ -68,8 +68,7 @@ export async function memoryScenario(ctx: RunContext): Promise<Row[]> {
       }
     }
   }
-  const fig = (kind: ServerKind, pick: (s: Sample) => number) =>
-    errors.has(kind) ? null : spreadOrNull(samples.get(kind)!.map((s) => pick(s) / 1024))
+  const fig = (kind: ServerKind, pick: (s: Sample) => number) => (errors.has(kind) ? null : spreadOrNull(samples.get(kind)!.map((s) => pick(s) / 1024)))
   const rows: Row[] = []
   for (const [metric, pick] of [
     [`RSS KiB per idle connection (${p.connections / 1000}k held)`, (s: Sample) => s.rssPerConn],

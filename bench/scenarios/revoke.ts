@@ -17,7 +17,13 @@ export async function revokeScenario(ctx: RunContext): Promise<Row[]> {
   let error: string | undefined
   const server = await startOn(ctx, 'chatgate')
   const job = (from: number, count: number) =>
-    ctx.client.run<RevokeResult>({ type: 'revoke', wsUrl: server.dialUrl, httpUrl: server.httpUrl, client: ctx.clientKind, credentials: all.slice(from, from + count) })
+    ctx.client.run<RevokeResult>({
+      type: 'revoke',
+      wsUrl: server.dialUrl,
+      httpUrl: server.httpUrl,
+      client: ctx.clientKind,
+      credentials: all.slice(from, from + count),
+    })
   try {
     const check = (r: RevokeResult) => {
       if (r.failed > 0) throw new Error(`${r.failed} failed: ${r.firstError}`)
@@ -30,7 +36,9 @@ export async function revokeScenario(ctx: RunContext): Promise<Row[]> {
       check(r)
       p50.push(r.latency.p50)
       p99.push(r.latency.p99)
-      ctx.log(`  rep ${rep + 1} revoke → 4501: p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms, max ${r.latency.max.toFixed(2)} ms (${r.latency.count})`)
+      ctx.log(
+        `  rep ${rep + 1} revoke → 4501: p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms, max ${r.latency.max.toFixed(2)} ms (${r.latency.count})`,
+      )
     }
   } catch (e) {
     error = reason(e)
@@ -41,6 +49,13 @@ export async function revokeScenario(ctx: RunContext): Promise<Row[]> {
   const ok = (xs: number[]) => (error ? null : spreadOrNull(xs))
   return [
     { scenario: '4 revoke → close', metric: 'DELETE /session → 4501 p50 ms', value: ok(p50), digits: 2, note: error },
-    { scenario: '4 revoke → close', metric: 'DELETE /session → 4501 p99 ms', value: ok(p99), digits: 2, target: { on: 'value', op: '<', limit: 10 }, note: error },
+    {
+      scenario: '4 revoke → close',
+      metric: 'DELETE /session → 4501 p99 ms',
+      value: ok(p99),
+      digits: 2,
+      target: { on: 'value', op: '<', limit: 10 },
+      note: error,
+    },
   ]
 }

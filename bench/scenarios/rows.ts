@@ -47,7 +47,14 @@ export async function rowsScenario(ctx: RunContext): Promise<Row[]> {
       }
     }
     const run = (s: Subject, maxCount: number) =>
-      ctx.client.run<HandshakeResult>({ type: 'handshake', target: targetOf(ctx, s.server!), credentials: s.credentials, concurrency: 1, durationMs: 60_000, maxCount })
+      ctx.client.run<HandshakeResult>({
+        type: 'handshake',
+        target: targetOf(ctx, s.server!),
+        credentials: s.credentials,
+        concurrency: 1,
+        durationMs: 60_000,
+        maxCount,
+      })
     for (const s of subjects) {
       if (s.error) continue
       // Every token once: first-use work (sliding expiry, JIT, page cache) stays out of the figures.

@@ -109,18 +109,7 @@ export class PostgresStore implements Store {
   }
 
   private async insertSession(db: Db, s: NewSession): Promise<void> {
-    await db.query(SQL.insertSession, [
-      s.id,
-      s.tokenHash,
-      s.userId,
-      s.kind,
-      s.deviceName,
-      s.userAgent,
-      s.ip,
-      s.createdAt,
-      s.lastSeenAt,
-      s.expiresAt,
-    ])
+    await db.query(SQL.insertSession, [s.id, s.tokenHash, s.userId, s.kind, s.deviceName, s.userAgent, s.ip, s.createdAt, s.lastSeenAt, s.expiresAt])
   }
 
   async findUserById(id: string): Promise<UserRow | null> {
@@ -236,10 +225,7 @@ export class PostgresStore implements Store {
   }
 
   async listRevokedSince(since: number): Promise<{ id: string; revokedAt: number; reason: RevokeReason | null }[]> {
-    const { rows } = await this.pool.query(
-      'SELECT id, revoked_at, revoked_reason FROM sessions WHERE revoked_at >= $1 ORDER BY revoked_at, id',
-      [since],
-    )
+    const { rows } = await this.pool.query('SELECT id, revoked_at, revoked_reason FROM sessions WHERE revoked_at >= $1 ORDER BY revoked_at, id', [since])
     return rows.map((r) => ({ id: r.id, revokedAt: r.revoked_at, reason: r.revoked_reason ?? null }))
   }
 

@@ -82,8 +82,7 @@ function migrate(db: Database.Database): void {
   apply.immediate()
 }
 
-const isUniqueViolation = (e: unknown): e is Error & { code: string } =>
-  e instanceof Error && (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
+const isUniqueViolation = (e: unknown): e is Error & { code: string } => e instanceof Error && (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
 
 const conflictField = (e: Error): 'username' | 'email' => (e.message.includes('users.email') ? 'email' : 'username')
 
@@ -150,10 +149,12 @@ export class SqliteStore implements Store {
 
   async createUserWithSession(user: NewUser, session: NewSession): Promise<void> {
     return this.lock.write(() =>
-      this.db.transaction(() => {
-        this.insertUser(user)
-        this.s.insertSession.run(session)
-      }).immediate(),
+      this.db
+        .transaction(() => {
+          this.insertUser(user)
+          this.s.insertSession.run(session)
+        })
+        .immediate(),
     )
   }
 
@@ -193,20 +194,24 @@ export class SqliteStore implements Store {
 
   async updatePassword(userId: string, passwordHash: string, keepSessionId: string | null, now: number): Promise<string[]> {
     return this.lock.write(() =>
-      this.db.transaction(() => {
-        this.s.setPassword.run(passwordHash, now, userId)
-        return this.revokeUserSessionsSync(userId, keepSessionId, 'password_changed', now)
-      }).immediate(),
+      this.db
+        .transaction(() => {
+          this.s.setPassword.run(passwordHash, now, userId)
+          return this.revokeUserSessionsSync(userId, keepSessionId, 'password_changed', now)
+        })
+        .immediate(),
     )
   }
 
   async setUserDisabled(userId: string, disabled: boolean, now: number): Promise<string[]> {
     return this.lock.write(() =>
-      this.db.transaction(() => {
-        if (disabled) this.refuseLastAdmin(userId)
-        this.s.setDisabled.run(disabled ? 1 : 0, now, userId)
-        return disabled ? this.revokeUserSessionsSync(userId, null, 'account_disabled', now) : []
-      }).immediate(),
+      this.db
+        .transaction(() => {
+          if (disabled) this.refuseLastAdmin(userId)
+          this.s.setDisabled.run(disabled ? 1 : 0, now, userId)
+          return disabled ? this.revokeUserSessionsSync(userId, null, 'account_disabled', now) : []
+        })
+        .immediate(),
     )
   }
 
@@ -240,9 +245,11 @@ export class SqliteStore implements Store {
   async touchSessions(touches: { id: string; lastSeenAt: number; expiresAt: number }[]): Promise<void> {
     if (touches.length === 0) return
     return this.lock.write(() =>
-      this.db.transaction(() => {
-        for (const t of touches) this.s.touch.run(t.lastSeenAt, t.expiresAt, t.id)
-      }).immediate(),
+      this.db
+        .transaction(() => {
+          for (const t of touches) this.s.touch.run(t.lastSeenAt, t.expiresAt, t.id)
+        })
+        .immediate(),
     )
   }
 
@@ -251,9 +258,7 @@ export class SqliteStore implements Store {
   }
 
   async revokeSessions(ids: string[], reason: RevokeReason, now: number): Promise<string[]> {
-    return this.lock.write(() =>
-      this.db.transaction(() => ids.filter((id) => this.s.revokeOne.run(now, reason, id).changes === 1)).immediate(),
-    )
+    return this.lock.write(() => this.db.transaction(() => ids.filter((id) => this.s.revokeOne.run(now, reason, id).changes === 1)).immediate())
   }
 
   async revokeUserSessions(userId: string, exceptId: string | null, reason: RevokeReason, now: number): Promise<string[]> {
@@ -302,10 +307,12 @@ export class SqliteStore implements Store {
   async applyConnectionChanges(opened: ConnectionRow[], closedIds: string[]): Promise<void> {
     if (opened.length === 0 && closedIds.length === 0) return
     return this.lock.write(() =>
-      this.db.transaction(() => {
-        for (const c of opened) this.s.insertConnection.run(c)
-        for (const id of closedIds) this.s.deleteConnection.run(id)
-      }).immediate(),
+      this.db
+        .transaction(() => {
+          for (const c of opened) this.s.insertConnection.run(c)
+          for (const id of closedIds) this.s.deleteConnection.run(id)
+        })
+        .immediate(),
     )
   }
 
@@ -348,24 +355,28 @@ export class SqliteStore implements Store {
 
   async removeNode(nodeId: string): Promise<void> {
     return this.lock.write(() =>
-      this.db.transaction(() => {
-        this.s.deleteNodeConnections.run(nodeId)
-        this.s.deleteNode.run(nodeId)
-      }).immediate(),
+      this.db
+        .transaction(() => {
+          this.s.deleteNodeConnections.run(nodeId)
+          this.s.deleteNode.run(nodeId)
+        })
+        .immediate(),
     )
   }
 
   async purgeDeadNodes(deadBefore: number): Promise<string[]> {
     return this.lock.write(() =>
-      this.db.transaction(() => {
-        const dead = this.s.deadNodes.all(deadBefore) as string[]
-        for (const id of dead) {
-          this.s.deleteNodeConnections.run(id)
-          this.s.deleteNode.run(id)
-        }
-        this.s.orphanConnections.run()
-        return dead
-      }).immediate(),
+      this.db
+        .transaction(() => {
+          const dead = this.s.deadNodes.all(deadBefore) as string[]
+          for (const id of dead) {
+            this.s.deleteNodeConnections.run(id)
+            this.s.deleteNode.run(id)
+          }
+          this.s.orphanConnections.run()
+          return dead
+        })
+        .immediate(),
     )
   }
 

@@ -4,13 +4,7 @@ export type Role = 'user' | 'admin'
 export type SessionKind = 'user' | 'backoffice'
 
 /** Why a session was revoked; recorded on the row and carried to live sockets. */
-export type RevokeReason =
-  | 'logout'
-  | 'revoked_by_user'
-  | 'revoked_by_admin'
-  | 'password_changed'
-  | 'account_disabled'
-  | 'duplicate_revoke'
+export type RevokeReason = 'logout' | 'revoked_by_user' | 'revoked_by_admin' | 'password_changed' | 'account_disabled' | 'duplicate_revoke'
 
 export interface UserRow {
   id: string

@@ -351,9 +351,7 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     for (const s of [...mine, ...theirs]) await store.createSession(s)
     await store.revokeSessions([mine[0]!.id], 'logout', T + 9)
 
-    const expected = [...mine, ...theirs]
-      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-      .map((s) => s.id)
+    const expected = [...mine, ...theirs].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).map((s) => s.id)
     const seen: string[] = []
     let cursor: { at: number; id: string } | undefined
     for (let pages = 0; pages < 10; pages++) {
@@ -369,7 +367,10 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     assert.is(onlyMine.rows.length, 7)
     assert.is(onlyMine.next, null)
     assert.ok(onlyMine.rows.every((r) => r.username === u.username))
-    assert.ok(onlyMine.rows.some((r) => r.revokedReason === 'logout'), 'revoked sessions are listed too')
+    assert.ok(
+      onlyMine.rows.some((r) => r.revokedReason === 'logout'),
+      'revoked sessions are listed too',
+    )
     assert.equal((await store.listSessions({ username: 'nobody', limit: 5 })).rows, [])
   })
 
@@ -446,7 +447,13 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     await store.heartbeatNode('node-a', T, T)
     const c = conn({ sessionId: su.id, userId: u.id, nodeId: 'node-a', connectedAt: T + 1 })
     await store.applyConnectionChanges([c], [])
-    await store.applyConnectionChanges([{ ...c, ip: '10.9.9.9' }, { ...c, ip: '10.8.8.8', connectedAt: T + 2 }], [])
+    await store.applyConnectionChanges(
+      [
+        { ...c, ip: '10.9.9.9' },
+        { ...c, ip: '10.8.8.8', connectedAt: T + 2 },
+      ],
+      [],
+    )
     const rows = (await store.listConnections({ limit: 10, aliveSince: T })).rows
     assert.is(rows.length, 1)
     assert.is(rows[0]!.ip, '10.8.8.8', 'the last row of a batch wins')
@@ -513,7 +520,7 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     ])
   })
 
-  nodes('should read a token\'s session, its user and the user\'s live devices with counts in one call', async () => {
+  nodes("should read a token's session, its user and the user's live devices with counts in one call", async () => {
     const { store } = ctx
     const u = newUser()
     const other = newUser()
@@ -553,16 +560,25 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
       'live sessions of this user only, newest first, counting live nodes only',
     )
     assert.is(typeof found.devices[0]!.connections, 'number')
-    assert.is(found.devices[0]!.session, found.session, 'the token\'s device is the record\'s session object')
+    assert.is(found.devices[0]!.session, found.session, "the token's device is the record's session object")
     assert.is(await store.findSessionWithDevices(hashOf('another token'), T + 100, T + 50), null)
 
     // A revoked or expired token's session is still found (the caller refuses it), but is no device.
     const gone = await store.findSessionWithDevices(revoked.tokenHash, T + 100, T + 50)
     assert.is(gone?.session.revokedAt, T + 60)
-    assert.equal(gone?.devices.map((d) => d.session.id), [token.id, older.id])
+    assert.equal(
+      gone?.devices.map((d) => d.session.id),
+      [token.id, older.id],
+    )
     const stale = await store.findSessionWithDevices(expired.tokenHash, T + 100, 0)
     assert.is(stale?.session.id, expired.id)
-    assert.equal(stale?.devices.map((d) => [d.session.id, d.connections]), [[token.id, 2], [older.id, 1]])
+    assert.equal(
+      stale?.devices.map((d) => [d.session.id, d.connections]),
+      [
+        [token.id, 2],
+        [older.id, 1],
+      ],
+    )
 
     await store.setUserDisabled(u.id, true, T + 70)
     const disabled = await store.findSessionWithDevices(older.tokenHash, T + 100, T + 50)
@@ -570,7 +586,7 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     assert.equal(disabled?.devices, [], 'disabling revoked every session')
   })
 
-  nodes('should name the live nodes holding a user\'s connections, each once, sorted', async () => {
+  nodes("should name the live nodes holding a user's connections, each once, sorted", async () => {
     const { store } = ctx
     const { u, v, su, sv } = await twoUsersWithSessions(store)
     await store.heartbeatNode('node-b', T, T + 100)
@@ -588,7 +604,7 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
       ],
       [],
     )
-    assert.equal(await store.listUserNodes(u.id, T + 50), ['node-a', 'node-b'], 'neither a stale nor an unknown node, nor another user\'s')
+    assert.equal(await store.listUserNodes(u.id, T + 50), ['node-a', 'node-b'], "neither a stale nor an unknown node, nor another user's")
     assert.equal(await store.listUserNodes(u.id, T), ['node-a', 'node-b', 'stale'])
     assert.equal(await store.listUserNodes(v.id, T + 50), ['other'])
     assert.equal(await store.listUserNodes('00000000-0000-4000-8000-000000000000', 0), [])

@@ -96,20 +96,21 @@ failures('should keep both nodes serving through a Redis outage, revoke through 
   // Redis is back: both nodes resubscribe and cross-node events flow again without a restart.
   await bringRedisBack(proxy)
   for (const node of [a, b]) {
-    await node.waitForLog(
-      (l) => l.msg === 'redis connection restored' && String(l.connection).includes(':sub:'),
-      15_000,
-      'the node to resubscribe',
-    )
+    await node.waitForLog((l) => l.msg === 'redis connection restored' && String(l.connection).includes(':sub:'), 15_000, 'the node to resubscribe')
   }
   let n = 0
   await waitFor(async () => (await push(b, 'weather', `after-${n++}`)).body.result?.delivered === 1, 15_000, 'a push to cross over again')
   const event = await keptSocket.next()
   assert.is(event.type, 'event')
   assert.match(String(event.data), /^after-\d+$/)
-  assert.not.ok(keptSocket.messages.some((f) => f.type === 'event' && f.data === 'during'), 'the push made during the outage is not replayed')
+  assert.not.ok(
+    keptSocket.messages.some((f) => f.type === 'event' && f.data === 'during'),
+    'the push made during the outage is not replayed',
+  )
   // And a duplicate is replaced across nodes again.
-  await connectOk(b.url, { token: kept.token, username: 'weather' }).then(({ client }) => within(keptSocket.closed, 5_000, 'the replace').then(() => client.close()))
+  await connectOk(b.url, { token: kept.token, username: 'weather' }).then(({ client }) =>
+    within(keptSocket.closed, 5_000, 'the replace').then(() => client.close()),
+  )
   assert.equal(keptSocket.closeInfo, { code: 4500, reason: 'SESSION_REPLACED' })
   for (const node of [a, b]) assert.not.ok(node.stderr().includes('Unhandled'), node.stderr())
 })
@@ -126,9 +127,15 @@ failures('should drop the devices of a node killed with -9 from every listing an
   // Dead after 3 heartbeats (3 s here), purged one beat after 4 (about 5 s): the waits are 5 × those
   // figures and fail only when it never happens; how fast it happens is not this test's business.
   const listedNodes = async () => (await listDevices(a, 'survivor')).map((d) => d.node_id)
-  await waitFor(async () => (await listedNodes()).join() === 'node-a', 15_000, 'the dead node\'s device to leave the listing')
+  await waitFor(async () => (await listedNodes()).join() === 'node-a', 15_000, "the dead node's device to leave the listing")
   const rowsOfC = async () =>
-    Number((await pgAdmin(`SELECT (SELECT count(*) FROM ${cluster.schema}.connections WHERE node_id = 'node-c') + (SELECT count(*) FROM ${cluster.schema}.nodes WHERE id = 'node-c') AS n`)).rows[0].n)
+    Number(
+      (
+        await pgAdmin(
+          `SELECT (SELECT count(*) FROM ${cluster.schema}.connections WHERE node_id = 'node-c') + (SELECT count(*) FROM ${cluster.schema}.nodes WHERE id = 'node-c') AS n`,
+        )
+      ).rows[0].n,
+    )
   await waitFor(async () => (await rowsOfC()) === 0, 25_000, 'the dead node and its rows to be purged')
 
   // The CLI lists the same, and the surviving device was never touched.
@@ -136,7 +143,10 @@ failures('should drop the devices of a node killed with -9 from every listing an
     env: { DATABASE_URL: cluster.databaseUrl, NODE_HEARTBEAT_MS: String(NODE_HEARTBEAT_MS) },
   })
   assert.is(cli.code, 0, cli.stderr)
-  assert.equal(JSON.parse(cli.stdout).devices.map((d: { node_id: string }) => d.node_id), ['node-a'])
+  assert.equal(
+    JSON.parse(cli.stdout).devices.map((d: { node_id: string }) => d.node_id),
+    ['node-a'],
+  )
   await onA.client.roundTrip()
   assert.is(onA.client.closeInfo, null)
   await onA.client.close()
