@@ -5,7 +5,7 @@ import { loadConfig } from '../src/config.js'
 
 // The bcrypt worker lowers its own thread's priority by HASH_THREAD_NICE (default 10), and keeps
 // the process's priority at 0. Checked on the real worker file through a pool like the app's.
-const workerFile = new URL('../src/auth/password-worker.js', import.meta.url).href
+const workerFile = new URL('../src/auth/password-worker.cjs', import.meta.url).href
 const niceOf = async (nice: number): Promise<number> => {
   const pool = new Piscina({
     filename: new URL('./helpers/priority-probe-worker.js', import.meta.url).href,

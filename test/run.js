@@ -31,7 +31,7 @@ const PG_URL = process.env.CHATGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.
 // Every schema this run creates starts with this; whatever a crashed file left behind is dropped at the end.
 const SCHEMA_PREFIX = `cgt_r${Date.now().toString(36)}${randomBytes(2).toString('hex')}_`
 /** Runs a TypeScript file through tsx without passing a loader on to worker threads (see the file for the flag). */
-const RUN_TS = ['--no-experimental-require-module', fileURLToPath(new URL('./helpers/run-ts.js', import.meta.url))]
+const RUN_TS = [fileURLToPath(new URL('./helpers/run-ts.js', import.meta.url))]
 /** Files (by name) that run with no other file beside them. */
 const RUN_ALONE = new Set([])
 /** How long each file took last time (seconds), so the longest start first; kept out of git. */

@@ -4,7 +4,7 @@ import { Piscina } from 'piscina'
 import { ApiError } from '../errors.js'
 import { isComparablePassword, MAX_PASSWORD_BYTES } from './rules.js'
 
-const workerFile = new URL('./password-worker.js', import.meta.url).href
+const workerFile = new URL('./password-worker.cjs', import.meta.url).href
 
 /** Hashes and compares passwords on worker threads, with a bounded queue. */
 export interface PasswordHasher {

@@ -5,7 +5,7 @@ import { within } from './wait-for.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 /** tsx without passing a loader on to the node's worker threads; run-ts.js explains the flag. */
-const runTs = ['--no-experimental-require-module', fileURLToPath(new URL('./run-ts.js', import.meta.url))]
+const runTs = [fileURLToPath(new URL('./run-ts.js', import.meta.url))]
 
 /**
  * A chatgate node run as its own process (`src/main.ts` through tsx; the loader is registered by
