@@ -4,7 +4,8 @@
 // and ends with one plain line `N passed, N failed` summed from uvu's counts.
 // `--services` runs test/services/ (needs PostgreSQL and Redis) AND then the main suite test/*.test.ts
 // again with CHATGATE_TEST_STORE=postgres (each server in its own schema); one combined line at
-// the end. A name filter may follow; it applies to both passes.
+// the end. `--browser` runs test/browser/ (headless Chromium, Debian's chromium package), one file
+// at a time. A name filter may follow; it applies to every pass.
 // A file listed in RUN_ALONE runs with no other file beside it (for timing that other load would skew).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -16,12 +17,12 @@ import { parseArgs, stripVTControlCharacters } from 'node:util'
 import pg from 'pg'
 
 const { values: options, positionals } = parseArgs({
-  options: { services: { type: 'boolean', default: false }, jobs: { type: 'string', short: 'j' } },
+  options: { services: { type: 'boolean', default: false }, browser: { type: 'boolean', default: false }, jobs: { type: 'string', short: 'j' } },
   allowPositionals: true,
 })
 const services = options.services
 const filter = positionals[0]
-const jobs = options.jobs === undefined ? availableParallelism() : Number(options.jobs)
+const jobs = options.jobs === undefined ? (options.browser ? 1 : availableParallelism()) : Number(options.jobs)
 if (!Number.isInteger(jobs) || jobs < 1) {
   process.stderr.write(`--jobs wants a whole number of at least 1, got ${options.jobs}\n`)
   process.exit(2)
@@ -179,7 +180,9 @@ async function dropRunSchemas() {
   }
 }
 
-if (!services) {
+if (options.browser) {
+  await runPass('browser tests', 'test/browser', process.env)
+} else if (!services) {
   await runPass('', 'test', process.env)
 } else {
   const env = { ...process.env, CHATGATE_TEST_PG_PREFIX: SCHEMA_PREFIX }
