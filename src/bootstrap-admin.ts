@@ -27,6 +27,7 @@ export async function ensureAdmin(
     throw e
   }
   deps.log.info({ event: 'admin_created', username: 'admin' }, 'first admin account created')
-  if (!configured) print(`\n  chatgate: created admin account "admin" with password: ${password}\n  (shown once; change it with: npx chatgate user passwd admin)\n`)
+  if (!configured)
+    print(`\n  chatgate: created admin account "admin" with password: ${password}\n  (shown once; change it with: npx chatgate user passwd admin)\n`)
   return configured ? null : password
 }

@@ -2,48 +2,70 @@ import { z } from 'zod'
 import { SQLITE_LOCK_WAIT_MS } from './store/sqlite-lock-waiter.js'
 
 /** Every setting chatgate reads, with its default, validated once at start. */
-const Env = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().min(1).default('./data/chatgate.db'),
-  SQLITE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(SQLITE_LOCK_WAIT_MS),
-  REDIS_URL: z.string().url().optional(),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX: 1-64 characters of A-Z a-z 0-9 : _ . -').default('chatgate:'),
-  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
-  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
-  SESSION_TTL_DAYS: z.coerce.number().positive().max(3650).default(30),
-  DUPLICATE_POLICY: z.enum(['replace', 'reject', 'revoke']).default('replace'),
-  HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  NODE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-  ALLOWED_ORIGINS: z.string().optional(),
-  SIGNUP: z.enum(['open', 'closed']).default('open'),
-  CHATGATE_ADMIN_PASSWORD: z.string().optional(),
-  CHATGATE_SERVICE_TOKEN: z.string().min(32, 'CHATGATE_SERVICE_TOKEN must be at least 32 characters').optional(),
-  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HASH_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
-  HASH_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(1000),
-  HASH_THREAD_NICE: z.coerce.number().int().min(0).max(19).default(10),
-  MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
-  MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-  WS_MAX_PAYLOAD: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
-  WS_MESSAGES_PER_10S: z.coerce.number().int().min(1).max(100_000).default(100),
-  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
-  LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(10),
-  LOGIN_ATTEMPTS_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(30),
-  REGISTRATIONS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
-  UPGRADES_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(120),
-  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  HTTP_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
-  HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
-  HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-}).refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
-  path: ['HTTP_HEADERS_TIMEOUT_MS'],
-  message: 'must not be greater than HTTP_REQUEST_TIMEOUT_MS',
-})
+const Env = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().default('0.0.0.0'),
+    DATABASE_URL: z.string().min(1).default('./data/chatgate.db'),
+    SQLITE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(SQLITE_LOCK_WAIT_MS),
+    REDIS_URL: z.string().url().optional(),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX: 1-64 characters of A-Z a-z 0-9 : _ . -')
+      .default('chatgate:'),
+    NODE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .optional(),
+    BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
+    SESSION_TTL_DAYS: z.coerce.number().positive().max(3650).default(30),
+    DUPLICATE_POLICY: z.enum(['replace', 'reject', 'revoke']).default('replace'),
+    HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    NODE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    ALLOWED_ORIGINS: z.string().optional(),
+    SIGNUP: z.enum(['open', 'closed']).default('open'),
+    CHATGATE_ADMIN_PASSWORD: z.string().optional(),
+    CHATGATE_SERVICE_TOKEN: z.string().min(32, 'CHATGATE_SERVICE_TOKEN must be at least 32 characters').optional(),
+    METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HASH_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+    HASH_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(1000),
+    HASH_THREAD_NICE: z.coerce.number().int().min(0).max(19).default(10),
+    MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
+    MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    WS_MAX_PAYLOAD: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    WS_MESSAGES_PER_10S: z.coerce.number().int().min(1).max(100_000).default(100),
+    WS_MAX_BUFFERED_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+    LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(10),
+    LOGIN_ATTEMPTS_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(30),
+    REGISTRATIONS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
+    UPGRADES_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(120),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    HTTP_MAX_HEADER_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024)
+      .default(16 * 1024),
+    HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  })
+  .refine((e) => e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must not be greater than HTTP_REQUEST_TIMEOUT_MS',
+  })
 
 export type Config = {
   port: number
@@ -129,7 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     duplicatePolicy: e.DUPLICATE_POLICY,
     heartbeatMs: e.HEARTBEAT_MS,
     nodeHeartbeatMs: e.NODE_HEARTBEAT_MS,
-    allowedOrigins: e.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
+    allowedOrigins: e.ALLOWED_ORIGINS?.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     signupOpen: e.SIGNUP === 'open',
     adminPassword: e.CHATGATE_ADMIN_PASSWORD,
     serviceToken: e.CHATGATE_SERVICE_TOKEN,

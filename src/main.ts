@@ -21,12 +21,12 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     log.info({ event: 'signal', signal }, 'draining')
     stopNode().then(
-        () => process.exit(0),
-        (err) => {
-          log.error({ err }, 'shutdown failed')
-          process.exit(1)
-        },
-      )
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))

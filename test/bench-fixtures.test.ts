@@ -56,14 +56,20 @@ test('bench fixture › should give each token user exactly one session, spread 
   const db = new Database(fixture.dbPath, { readonly: true })
   try {
     const rowids = fixture.credentials.map((c) => {
-      const r = db.prepare('SELECT rowid, (SELECT count(*) FROM sessions WHERE user_id = ?) AS n FROM sessions WHERE id = ?').get(c.userId, c.sessionId) as { rowid: number; n: number }
+      const r = db.prepare('SELECT rowid, (SELECT count(*) FROM sessions WHERE user_id = ?) AS n FROM sessions WHERE id = ?').get(c.userId, c.sessionId) as {
+        rowid: number
+        n: number
+      }
       assert.is(r.n, 1)
       return r.rowid
     })
     // 45 rows, 5 token rows: the first near the start, the last well before the end.
     assert.ok(rowids[0]! <= 2, `first token row at ${rowids[0]}`)
     assert.ok(rowids[4]! < 45 - 5, `last token row at ${rowids[4]}`)
-    assert.ok(rowids.every((r, i) => i === 0 || r - rowids[i - 1]! >= 5), `token rows ${rowids.join(',')} are bunched`)
+    assert.ok(
+      rowids.every((r, i) => i === 0 || r - rowids[i - 1]! >= 5),
+      `token rows ${rowids.join(',')} are bunched`,
+    )
   } finally {
     db.close()
   }
@@ -79,7 +85,10 @@ test('bench fixture › should let the login accounts log in with the fixture pa
 
 test('bench fixture › should make the first use of a token slide its expiry only when told it was last seen over a minute ago', async () => {
   const lastSeen = (db: Database.Database, id: string) => (db.prepare('SELECT last_seen_at AS t FROM sessions WHERE id = ?').get(id) as { t: number }).t
-  for (const [name, ago, touched] of [['fresh', 0, false], ['stale', 61_000, true]] as const) {
+  for (const [name, ago, touched] of [
+    ['fresh', 0, false],
+    ['stale', 61_000, true],
+  ] as const) {
     const f = buildFixture(join(dir, `${name}.db`), { tokenUsers: 1, fillerSessions: 0, loginAccounts: 0, bcryptCost: 4, lastSeenAgoMs: ago })
     const s = openSqliteStore(f.dbPath)
     const svc = new SessionService({ store: s, hasher, now: Date.now, sessionTtlMs: 86_400_000, onRevoked: () => {} })

@@ -12,7 +12,7 @@ const interrupts = (() => {
 })()
 const hasCalRow = /^\s*CAL:/m.test(interrupts)
 
-test('bench machine › should read CPU 0\'s function-call interrupts from /proc/interrupts, growing only', () => {
+test("bench machine › should read CPU 0's function-call interrupts from /proc/interrupts, growing only", () => {
   const first = callInterrupts(0)
   if (!hasCalRow) {
     assert.is(first, null, 'no CAL row: no count')

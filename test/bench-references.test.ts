@@ -80,7 +80,14 @@ test('bench references › the probe should report memory after GC and growing C
   const m = await bare.memory()
   assert.ok(m.rss > m.heapUsed && m.heapUsed > 0)
   const c1 = await sio.cpuTime()
-  await runHandshakes({ type: 'handshake', target: sioTarget('wire'), credentials: fixture.credentials.slice(0, 5), concurrency: 2, durationMs: 10_000, maxCount: 20 })
+  await runHandshakes({
+    type: 'handshake',
+    target: sioTarget('wire'),
+    credentials: fixture.credentials.slice(0, 5),
+    concurrency: 2,
+    durationMs: 10_000,
+    maxCount: 20,
+  })
   const c2 = await sio.cpuTime()
   assert.ok(c2.user + c2.system > c1.user + c1.system)
   assert.ok(c2.user >= c1.user && c2.system >= c1.system, 'user and kernel time only grow')

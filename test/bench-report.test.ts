@@ -37,7 +37,14 @@ test('bench report › should hold ratio targets and absolute targets to their l
 })
 
 test('bench report › should not judge a figure that was not measured', () => {
-  const missing: Row = { scenario: 's', metric: 'm', value: null, reference: { label: 'ref', value: spread([1]) }, target: { on: 'ratio', op: '>=', limit: 1 }, note: 'server refused' }
+  const missing: Row = {
+    scenario: 's',
+    metric: 'm',
+    value: null,
+    reference: { label: 'ref', value: spread([1]) },
+    target: { on: 'ratio', op: '>=', limit: 1 },
+    note: 'server refused',
+  }
   assert.is(ratioOf(missing), null)
   assert.is(meetsTarget(missing), null)
   const table = renderTable([missing])
@@ -58,7 +65,8 @@ test('bench report › should mark a missed target and keep one footnote per dis
 })
 
 test('bench results file › should replace only the named block and keep the notes around it', () => {
-  const md = 'notes before\n\n<!-- bench:quick:begin -->\nold quick\n<!-- bench:quick:end -->\n\nnotes between\n\n<!-- bench:full:begin -->\nold full\n<!-- bench:full:end -->\nafter\n'
+  const md =
+    'notes before\n\n<!-- bench:quick:begin -->\nold quick\n<!-- bench:quick:end -->\n\nnotes between\n\n<!-- bench:full:begin -->\nold full\n<!-- bench:full:end -->\nafter\n'
   const out = replaceBlock(md, 'quick', 'new quick')
   assert.ok(out.includes('<!-- bench:quick:begin -->\nnew quick\n<!-- bench:quick:end -->'))
   assert.not.ok(out.includes('old quick'))

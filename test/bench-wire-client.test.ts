@@ -17,7 +17,9 @@ test.before(async () => {
   wss = new WebSocketServer({ noServer: true })
   server.on('upgrade', (req, socket, head) => {
     if (req.headers.token === 'refuse-me') {
-      socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":true,"error_info":{"error_code":"UNAUTHORIZED"}}')
+      socket.end(
+        'HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":true,"error_info":{"error_code":"UNAUTHORIZED"}}',
+      )
       return
     }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.headers))

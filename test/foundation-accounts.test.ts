@@ -166,8 +166,16 @@ Passwords('should refuse passwords of 73 bytes to 16 000 bytes without any hashi
       assertNullptrError(await request(srv.url, 'POST', '/session', { body: { username: 'long-pw-owner', password: long } }), 400, 'INVALID_PASSWORD')
       assertNullptrError(await request(srv.url, 'POST', '/session', { body: { username: 'nobody-at-all', password: long } }), 400, 'INVALID_PASSWORD')
       const change = { headers: authHeaders(owner.token, owner.username) }
-      assertNullptrError(await request(srv.url, 'PUT', '/user/password', { ...change, body: { old_password: 'password-123', new_password: long } }), 400, 'INVALID_PASSWORD')
-      assertNullptrError(await request(srv.url, 'PUT', '/user/password', { ...change, body: { old_password: long, new_password: 'password-456' } }), 401, 'INCORRECT_PASSWORD')
+      assertNullptrError(
+        await request(srv.url, 'PUT', '/user/password', { ...change, body: { old_password: 'password-123', new_password: long } }),
+        400,
+        'INVALID_PASSWORD',
+      )
+      assertNullptrError(
+        await request(srv.url, 'PUT', '/user/password', { ...change, body: { old_password: long, new_password: 'password-456' } }),
+        401,
+        'INCORRECT_PASSWORD',
+      )
       assertDialogramError(
         await request(srv.url, 'POST', '/api/user', { body: { nickName: `dlong-${size}`, email: `dlong-${size}@example.com`, password: long } }),
         400,
@@ -223,7 +231,16 @@ Check('should say a free name is available and a taken one, in any case, is not'
 })
 
 Check('should refuse a missing or invalid username with 400 INVALID_USERNAME', async () => {
-  for (const q of ['', '?username=', '?username=_x', '?username=ab', `?username=${'a'.repeat(33)}`, '?username=j%C3%BCrgen', `?username=${'a'.repeat(5000)}`, '?username=%E2%84%AAelvin']) {
+  for (const q of [
+    '',
+    '?username=',
+    '?username=_x',
+    '?username=ab',
+    `?username=${'a'.repeat(33)}`,
+    '?username=j%C3%BCrgen',
+    `?username=${'a'.repeat(5000)}`,
+    '?username=%E2%84%AAelvin',
+  ]) {
     assertNullptrError(await check(q), 400, 'INVALID_USERNAME')
   }
 })
@@ -268,7 +285,7 @@ Change.after(() => srv.close())
 const changePassword = (token: string, username: string, body: unknown) =>
   request(srv.url, 'PUT', '/user/password', { headers: authHeaders(token, username), body })
 
-Change('should revoke every other session, keep the caller\'s, and swap the passwords', async () => {
+Change("should revoke every other session, keep the caller's, and swap the passwords", async () => {
   const a = await registerUser(srv.url, 'changer', 'old-password')
   const b = await login(srv.url, 'changer', 'old-password', 'phone')
   const c = await login(srv.url, 'changer', 'old-password', 'tablet')
@@ -278,7 +295,10 @@ Change('should revoke every other session, keep the caller\'s, and swap the pass
   assertNullptrError(await me(a.token, a.username), 401, 'UNAUTHORIZED')
   assertNullptrError(await me(c.token, c.username), 401, 'UNAUTHORIZED')
   const devices = nullptrResult(await me(b.token, b.username)).devices
-  assert.equal(devices.map((d: { session_id: string }) => d.session_id), [b.sessionId])
+  assert.equal(
+    devices.map((d: { session_id: string }) => d.session_id),
+    [b.sessionId],
+  )
   assertNullptrError(await request(srv.url, 'POST', '/session', { body: { username: 'changer', password: 'old-password' } }), 401, 'INCORRECT_PASSWORD')
   await login(srv.url, 'changer', 'new-password')
   nullptrResult(await me(bystander.token, bystander.username))

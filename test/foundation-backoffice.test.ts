@@ -14,7 +14,7 @@ test.after(async () => {
   await srv.close()
 })
 
-test('backoffice › should refuse a backoffice session on the users\' session and password routes with 403', async () => {
+test("backoffice › should refuse a backoffice session on the users' session and password routes with 403", async () => {
   const bo = await backofficeLogin(srv.url)
   const h = authHeaders(bo.token, bo.username)
   assertNullptrError(await request(srv.url, 'GET', '/session', { headers: h }), 403, 'FORBIDDEN')

@@ -97,16 +97,20 @@ Body('should process a chunked body of exactly 16 KiB and refuse a chunked one b
 Body('should answer 413 on the declared length alone, before the body arrives', async () => {
   const res = await new Promise<Res>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no answer within 5 s: the server waited for the body')), 5_000)
-    const req = httpRequest(`${srv.url}/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024) } }, (r) => {
-      let text = ''
-      r.setEncoding('utf8')
-      r.on('data', (d) => (text += d))
-      r.on('end', () => {
-        clearTimeout(timer)
-        req.destroy()
-        resolve({ status: r.statusCode ?? 0, body: JSON.parse(text), headers: new Headers(r.headers as Record<string, string>) })
-      })
-    })
+    const req = httpRequest(
+      `${srv.url}/session`,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024) } },
+      (r) => {
+        let text = ''
+        r.setEncoding('utf8')
+        r.on('data', (d) => (text += d))
+        r.on('end', () => {
+          clearTimeout(timer)
+          req.destroy()
+          resolve({ status: r.statusCode ?? 0, body: JSON.parse(text), headers: new Headers(r.headers as Record<string, string>) })
+        })
+      },
+    )
     req.on('error', () => undefined)
     // Only the first bytes of the declared megabyte are ever sent.
     req.write('{"username":"nobody-here","pad":"')
@@ -224,7 +228,10 @@ Routing('should refuse a token query parameter with 400, even next to valid head
   assertNullptrError(await request(srv.url, 'GET', `/healthz?token=${secret}`), 400, 'BAD_REQUEST')
   // The same call without the parameter works: the refusal is about the URL alone.
   nullptrResult(await request(srv.url, 'GET', '/session', { headers: authHeaders(u.token, u.username) }))
-  assert.not.ok(srv.logs.some((line) => line.includes(secret)), 'the query token must not reach a log line')
+  assert.not.ok(
+    srv.logs.some((line) => line.includes(secret)),
+    'the query token must not reach a log line',
+  )
   // The refused login in the URL case must not have created a session.
   const sessions = await srv.app.sessions.listSessions(u.userId)
   assert.is(sessions.length, 1)

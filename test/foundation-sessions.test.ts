@@ -144,17 +144,7 @@ View('should show exactly the session-view fields, in ISO 8601 UTC, and never a 
   const a = await signUp('shape-viewer')
   const res = await me(a.token, a.username)
   const view = nullptrResult(res).session
-  assert.equal(Object.keys(view).sort(), [
-    'connections',
-    'created_at',
-    'device_name',
-    'expires_at',
-    'ip',
-    'last_seen_at',
-    'online',
-    'session_id',
-    'user_agent',
-  ])
+  assert.equal(Object.keys(view).sort(), ['connections', 'created_at', 'device_name', 'expires_at', 'ip', 'last_seen_at', 'online', 'session_id', 'user_agent'])
   for (const key of ['created_at', 'last_seen_at', 'expires_at']) {
     assert.match(view[key], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   }
@@ -195,14 +185,17 @@ Unauth('should refuse missing, half-given and unknown credentials on every authe
   await assertRefusedEverywhere({ Username: u.username }, 'Username only')
   const flipped = (u.token[0] === 'A' ? 'B' : 'A') + u.token.slice(1)
   await assertRefusedEverywhere(authHeaders(flipped, u.username), 'one character changed')
-  await assertRefusedEverywhere(authHeaders(u.token.toUpperCase() === u.token ? u.token.toLowerCase() : u.token.toUpperCase(), u.username), 'token case changed')
+  await assertRefusedEverywhere(
+    authHeaders(u.token.toUpperCase() === u.token ? u.token.toLowerCase() : u.token.toUpperCase(), u.username),
+    'token case changed',
+  )
   await assertRefusedEverywhere(authHeaders(u.token.slice(0, -1), u.username), 'token truncated')
   await assertRefusedEverywhere(authHeaders('x'.repeat(256), u.username), 'long unknown token')
   // None of the refusals above touched the real session.
   nullptrResult(await me(u.token, u.username))
 })
 
-Unauth('should refuse a token presented with another user\'s username', async () => {
+Unauth("should refuse a token presented with another user's username", async () => {
   const a = await signUp('owner-a')
   await signUp('owner-b')
   await assertRefusedEverywhere(authHeaders(a.token, 'owner-b'), 'mismatched username')
@@ -235,8 +228,16 @@ Unauth('should refuse a live session row of a disabled account (a login that rac
   const insertRow = async () => {
     const token = createToken()
     await srv.app.store.createSession({
-      id: createId(), userId: u.userId, kind: 'user', deviceName: 'raced', userAgent: '', ip: '127.0.0.1',
-      createdAt: now, lastSeenAt: now, expiresAt: now + TTL, tokenHash: hashToken(token),
+      id: createId(),
+      userId: u.userId,
+      kind: 'user',
+      deviceName: 'raced',
+      userAgent: '',
+      ip: '127.0.0.1',
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + TTL,
+      tokenHash: hashToken(token),
     })
     return token
   }
@@ -278,12 +279,15 @@ Revoke('DELETE /session/others should leave only the caller and touch no other u
   assertNullptrError(await me(a.token, a.username), 401, 'UNAUTHORIZED')
   assertNullptrError(await me(c.token, c.username), 401, 'UNAUTHORIZED')
   const devices = nullptrResult(await me(b.token, b.username)).devices
-  assert.equal(devices.map((d: { session_id: string }) => d.session_id), [b.sessionId])
+  assert.equal(
+    devices.map((d: { session_id: string }) => d.session_id),
+    [b.sessionId],
+  )
   nullptrResult(await me(stranger.token, stranger.username))
   assert.equal(nullptrResult(await del('/session/others', b.token, b.username)), { revoked: 0 })
 })
 
-Revoke('DELETE /session/:id should revoke one of the caller\'s other sessions', async () => {
+Revoke("DELETE /session/:id should revoke one of the caller's other sessions", async () => {
   const a = await signUp('one-by-id')
   const b = await logIn('one-by-id')
   const c = await logIn('one-by-id')
@@ -296,13 +300,13 @@ Revoke('DELETE /session/:id should revoke one of the caller\'s other sessions', 
   assertNullptrError(await del(`/session/${b.sessionId}`, a.token, a.username), 404, 'NOT_FOUND')
 })
 
-Revoke('DELETE /session/:id with the caller\'s own id should log it out', async () => {
+Revoke("DELETE /session/:id with the caller's own id should log it out", async () => {
   const a = await signUp('self-by-id')
   assert.equal(nullptrResult(await del(`/session/${a.sessionId}`, a.token, a.username)), {})
   assertNullptrError(await me(a.token, a.username), 401, 'UNAUTHORIZED')
 })
 
-Revoke('DELETE /session/:id of another user\'s session should be 404 and leave it live', async () => {
+Revoke("DELETE /session/:id of another user's session should be 404 and leave it live", async () => {
   const a = await signUp('victim')
   const attacker = await signUp('attacker')
   assertNullptrError(await del(`/session/${a.sessionId}`, attacker.token, attacker.username), 404, 'NOT_FOUND')
@@ -377,7 +381,10 @@ async function assertBurstSucceeds(prefix: string, during?: () => Promise<() => 
   const devices = nullptrResult(await me(first.session_token, names[0]!)).devices
   assert.is(devices.length, 11) // registration + 10 logins
   assert.not.ok(srv.logs.some((l) => l.includes('SQLITE_BUSY')))
-  assert.not.ok(srv.logs.some((l) => JSON.parse(l).level >= 50), 'no error was logged')
+  assert.not.ok(
+    srv.logs.some((l) => JSON.parse(l).level >= 50),
+    'no error was logged',
+  )
 }
 
 Burst('should let 50 parallel logins at the default bcrypt cost all succeed', async () => {

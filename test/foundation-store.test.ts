@@ -64,7 +64,12 @@ secretsTest('should never write a raw token or password into the database file o
   const ds = await request(srv.url, 'POST', '/api/session', { body: { email: 'rest@example.com', password: 'plain-password-2' } })
   keep({ token: ds.body.data[0].token, sessionId: ds.body.data[0].id })
   keep(await backofficeLogin(srv.url))
-  nullptrResult(await request(srv.url, 'PUT', '/user/password', { headers: authHeaders(a.token, a.username), body: { old_password: 'plain-password-1', new_password: 'plain-password-3' } }))
+  nullptrResult(
+    await request(srv.url, 'PUT', '/user/password', {
+      headers: authHeaders(a.token, a.username),
+      body: { old_password: 'plain-password-1', new_password: 'plain-password-3' },
+    }),
+  )
   const passwords = ['plain-password-1', 'plain-password-2', 'plain-password-3', 'admin-password-123']
 
   const check = (bytes: Buffer, when: string) => {
@@ -125,7 +130,10 @@ Restart('should keep sessions valid, revoked ones revoked, and not create a seco
     const refused = await request(second.url, 'POST', '/api/backoffice/session', { body: { username: 'admin', password: 'another-admin-password' } })
     assert.is(refused.status, 401)
     assert.is((await second.app.store.findUserByUsername('admin'))?.id, adminId, 'the same admin account')
-    assert.not.ok(second.logs.some((l) => l.includes('admin_created')), 'no admin was created on the second start')
+    assert.not.ok(
+      second.logs.some((l) => l.includes('admin_created')),
+      'no admin was created on the second start',
+    )
   } finally {
     await second.close()
   }
@@ -146,7 +154,10 @@ Schema('should create the folder, the schema (STRICT tables, WAL) and PRAGMA use
   try {
     assert.is(db.pragma('journal_mode', { simple: true }), 'wal')
     const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string; sql: string }[]
-    assert.equal(tables.map((t) => t.name), ['connections', 'nodes', 'sessions', 'users'])
+    assert.equal(
+      tables.map((t) => t.name),
+      ['connections', 'nodes', 'sessions', 'users'],
+    )
     for (const t of tables) assert.match(t.sql, /\)\s*STRICT$/, `${t.name} must be STRICT`)
   } finally {
     db.close()
@@ -173,8 +184,16 @@ Schema('should enforce foreign keys on the store connection', async () => {
     let error: unknown
     try {
       await store.createSession({
-        id: 's-1', userId: 'no-such-user', kind: 'user', deviceName: 'x', userAgent: '', ip: '',
-        createdAt: 1, lastSeenAt: 1, expiresAt: 2, tokenHash: hashToken('t'),
+        id: 's-1',
+        userId: 'no-such-user',
+        kind: 'user',
+        deviceName: 'x',
+        userAgent: '',
+        ip: '',
+        createdAt: 1,
+        lastSeenAt: 1,
+        expiresAt: 2,
+        tokenHash: hashToken('t'),
       })
     } catch (e) {
       error = e
@@ -242,12 +261,15 @@ const Admin = suite('store › first admin')
 async function freshApp(dir = tempDir()) {
   const config = loadConfig({ DATABASE_URL: join(dir, 'chatgate.db'), BCRYPT_COST: '4', PORT: '0', LOG_LEVEL: 'debug' })
   const logs: string[] = []
-  const log = createLogger('debug', new Writable({
+  const log = createLogger(
+    'debug',
+    new Writable({
       write: (c, _e, cb) => {
         logs.push(String(c))
         cb()
       },
-    }))
+    }),
+  )
   const store = await openStore(config.databaseUrl)
   const app = createApp({ config, store, log })
   return { app, store, log, logs }
@@ -300,7 +322,10 @@ Admin('should not hijack a user who already holds the name `admin`', async () =>
     assert.is((await store.findUserByUsername('admin'))?.role, 'user')
     assert.is(await store.hasAdmin(), false)
     assert.ok((await app.sessions.login({ username: 'admin' }, 'users-own-password', device)).ok)
-    assert.ok(logs.some((l) => JSON.parse(l).level === 40), 'a warning tells the operator')
+    assert.ok(
+      logs.some((l) => JSON.parse(l).level === 40),
+      'a warning tells the operator',
+    )
   } finally {
     await app.shutdown()
   }

@@ -10,7 +10,12 @@ function docsTable(): string[][] {
   return section
     .split('\n')
     .filter((l) => /^\| \d{4} \|/.test(l))
-    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()))
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    )
 }
 
 test('gateway › should document exactly the close codes of src/gateway/close-codes.ts', () => {

@@ -39,7 +39,10 @@ replace('gateway › should replace the older socket of a pair: revoked SESSION_
   const me = fresh.welcome.devices.find((d: any) => d.session_id === u.sessionId)
   assert.is(me.online, true)
   assert.is(me.connections, 1)
-  assert.equal(srv.app.gateway.registry.ofSession(u.sessionId).map((c) => c.id), [fresh.welcome.connection_id])
+  assert.equal(
+    srv.app.gateway.registry.ofSession(u.sessionId).map((c) => c.id),
+    [fresh.welcome.connection_id],
+  )
   await fresh.client.close()
 })
 
@@ -51,7 +54,11 @@ reject('gateway › should refuse the second socket of a pair with 409 and leave
   assert.is(res.status, 409)
   assert.is(res.body.error_info.error_code, 'SESSION_IN_USE')
   await first.client.roundTrip()
-  assert.equal(first.client.messages.map((m) => m.type), ['welcome', 'pong'], 'no revoked frame or anything else')
+  assert.equal(
+    first.client.messages.map((m) => m.type),
+    ['welcome', 'pong'],
+    'no revoked frame or anything else',
+  )
   assert.is(first.client.closeInfo, null)
   // Once the first socket is gone the pair may connect again.
   await first.client.close()
@@ -83,7 +90,7 @@ reject('gateway › should admit a pair whose only row is its own socket closed 
     await waitFor(() => deletesHeld === 1, 2_000, 'the row removal to be in flight')
     assert.is(srv.app.gateway.registry.countForSession(u.sessionId), 0)
     const counted = await store.countUserConnections(u.userId, 0)
-    assert.is(counted.get(u.sessionId), 1, 'the store still holds the closed socket\'s row')
+    assert.is(counted.get(u.sessionId), 1, "the store still holds the closed socket's row")
     const pending = connect(srv.url, { token: u.token, username: 'rhea' })
     setTimeout(release, 50)
     const res = await pending

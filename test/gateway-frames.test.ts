@@ -45,7 +45,10 @@ devices('gateway › should push devices to the user’s other sockets when a de
   await srv.app.gateway.settle()
   // The new socket learned the list from its welcome: no devices frame for its own arrival.
   await sb.client.roundTrip()
-  assert.equal(sb.client.messages.map((m) => m.type), ['welcome', 'pong'])
+  assert.equal(
+    sb.client.messages.map((m) => m.type),
+    ['welcome', 'pong'],
+  )
   await sb.client.close()
   const offline = await sa.client.nextOfType('devices')
   const bView = offline.devices.find((d: any) => d.session_id === b.sessionId)
@@ -175,7 +178,10 @@ slow('gateway › should terminate a socket that stops reading instead of buffer
   }
   assert.not.ok(srv.app.gateway.registry.get(conn.id), `still registered after ${rounds} rounds`)
   assert.ok(conn.ws.bufferedAmount < 64 * 1024 * 1024, 'memory stayed bounded')
-  assert.ok(srv.logs.some((l) => l.includes('"slow_consumer"')), 'the close is logged with its cause')
+  assert.ok(
+    srv.logs.some((l) => l.includes('"slow_consumer"')),
+    'the close is logged with its cause',
+  )
   // The reading socket of the same user was not affected.
   await f.client.roundTrip(5_000)
   assert.is(f.client.closeInfo, null)

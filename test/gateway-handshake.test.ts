@@ -63,11 +63,7 @@ test('gateway › should refuse an unknown token with 401', async () => {
 
 test("gateway › should refuse A's token with B's username with 401", async () => {
   assertRefused(await connect(srv.url, { token: alice.token, username: bob.username }), 401, 'UNAUTHORIZED')
-  assertRefused(
-    await connect(srv.url, { protocols: ['chatgate.v1', `token.${alice.token}`, `username.${bob.username}`] }),
-    401,
-    'UNAUTHORIZED',
-  )
+  assertRefused(await connect(srv.url, { protocols: ['chatgate.v1', `token.${alice.token}`, `username.${bob.username}`] }), 401, 'UNAUTHORIZED')
 })
 
 test('gateway › should refuse a revoked session with 401', async () => {
@@ -104,20 +100,12 @@ test('gateway › should refuse a credential given twice with 400', async () => 
     400,
     'BAD_REQUEST',
   )
-  assertRefused(
-    await rawUpgrade(srv.url, { 'Sec-WebSocket-Protocol': `chatgate.v1, token.${alice.token}, username.alice, username.bob` }),
-    400,
-    'BAD_REQUEST',
-  )
+  assertRefused(await rawUpgrade(srv.url, { 'Sec-WebSocket-Protocol': `chatgate.v1, token.${alice.token}, username.alice, username.bob` }), 400, 'BAD_REQUEST')
 })
 
 test('gateway › should refuse an over-long credential header with 400', async () => {
   assertRefused(await connect(srv.url, { token: 'a'.repeat(300), username: 'alice' }), 400, 'BAD_REQUEST')
-  assertRefused(
-    await connect(srv.url, { protocols: ['chatgate.v1', `token.${'a'.repeat(1100)}`, 'username.alice'] }),
-    400,
-    'BAD_REQUEST',
-  )
+  assertRefused(await connect(srv.url, { protocols: ['chatgate.v1', `token.${'a'.repeat(1100)}`, 'username.alice'] }), 400, 'BAD_REQUEST')
 })
 
 test('gateway › should refuse subprotocol credentials without chatgate.v1 with 400', async () => {
@@ -163,7 +151,10 @@ test('gateway › should log refusals without the token', async () => {
   await connect(srv.url, { protocols: ['chatgate.v1', marker, 'username.alice'] })
   const refusals = srv.logs.filter((l) => l.includes('"ws_refused"'))
   assert.ok(refusals.length > 0)
-  assert.not.ok(srv.logs.some((l) => l.includes(bob.token) || l.includes(alice.token)), 'no log line may hold a token')
+  assert.not.ok(
+    srv.logs.some((l) => l.includes(bob.token) || l.includes(alice.token)),
+    'no log line may hold a token',
+  )
 })
 
 test.run()

@@ -51,7 +51,10 @@ test('gateway › should clean the rows a crashed run of the same node left, on 
     try {
       const rowsOf = async () => (await liveRows(store)).filter((r) => r.nodeId === 'crashy')
       await waitFor(async () => (await rowsOf()).length > 0, 3_000, 'the row of the live socket')
-      assert.equal((await rowsOf()).map((r) => r.id), [s.welcome.connection_id])
+      assert.equal(
+        (await rowsOf()).map((r) => r.id),
+        [s.welcome.connection_id],
+      )
       srv.proc.kill('SIGKILL')
       await within(srv.exited, 5_000, 'the killed process')
       await s.client.waitClose(5_000)
@@ -98,7 +101,12 @@ test('gateway › should hold exactly the live sockets in the connections table 
       else o.client.ws.close(1000)
     }
     // And a second burst connects and leaves at once (often before its row was ever written).
-    const flash = await Promise.all(sessions.slice(0, 40).filter((_, i) => i % 2 === 1).map((s) => connectOk(srv.url, s)))
+    const flash = await Promise.all(
+      sessions
+        .slice(0, 40)
+        .filter((_, i) => i % 2 === 1)
+        .map((s) => connectOk(srv.url, s)),
+    )
     for (const o of flash) o.client.ws.close(1000)
     await Promise.all([...leaving, ...flash].map((o) => o.client.waitClose(5_000)))
     await waitFor(() => srv.app.gateway.registry.size === 100, 5_000, 'the registry to hold the 100 live sockets')
@@ -129,10 +137,7 @@ test('gateway › should terminate a peer that stops answering pings while a res
     assert.ok(elapsed >= 2 * 150, `not before two pings went unanswered (${elapsed} ms)`)
     // Its device went offline for the user's other socket, which kept answering and stays.
     await waitFor(
-      () =>
-        good.client.messages.some(
-          (m) => m.type === 'devices' && m.devices.find((d: any) => d.session_id === deaf.sessionId)?.online === false,
-        ),
+      () => good.client.messages.some((m) => m.type === 'devices' && m.devices.find((d: any) => d.session_id === deaf.sessionId)?.online === false),
       3_000,
       'a devices frame with the deaf device offline',
     )

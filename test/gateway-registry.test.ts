@@ -70,7 +70,10 @@ test('gateway › should count sockets per address until the last one from it cl
   const a = (await connectOk(srv.url, { token: u.token, username: 'ivan' })).client
   const b = (await connectOk(srv.url, { token: v.token, username: 'ivan' })).client
   assert.is(registry.countForIp('127.0.0.1'), 2)
-  assert.equal([...registry.values()].map((c) => c.ip), ['127.0.0.1', '127.0.0.1'])
+  assert.equal(
+    [...registry.values()].map((c) => c.ip),
+    ['127.0.0.1', '127.0.0.1'],
+  )
   await a.close()
   await waitFor(() => registry.countForIp('127.0.0.1') === 1, 2_000, 'the first close to register')
   await b.close()

@@ -33,7 +33,10 @@ revocation('gateway › should close with 4501 the socket of a device logged out
   assert.equal(p.client.messages.at(-1), { type: 'revoked', reason: 'SESSION_REVOKED' })
   // The laptop stays, and learns that the phone is gone from the list.
   const devices = await nextDevicesWithout(l.client, phone.sessionId)
-  assert.equal(devices.map((d: any) => d.session_id), [laptop.sessionId])
+  assert.equal(
+    devices.map((d: any) => d.session_id),
+    [laptop.sessionId],
+  )
   await l.client.roundTrip()
   assert.is(l.client.closeInfo, null)
   assert.is(l.client.messages.filter((m) => m.type === 'revoked').length, 0)
@@ -77,7 +80,10 @@ revocation('gateway › should send a devices frame when an offline device of th
   const out = await request(srv.url, 'DELETE', `/session/${spare.sessionId}`, { headers: authHeaders(main.token, 'olaf') })
   assert.is(out.status, 200)
   const devices = await nextDevicesWithout(m.client, spare.sessionId)
-  assert.equal(devices.map((d: any) => d.session_id), [main.sessionId])
+  assert.equal(
+    devices.map((d: any) => d.session_id),
+    [main.sessionId],
+  )
   await m.client.close()
 })
 
@@ -87,8 +93,14 @@ revocation('gateway › should close within 1 s a socket whose session a second 
   // A separate OS process writes the revocation straight into the database (no chatgate code).
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/helpers/write-directly-child.ts', srv.databaseUrl,
-      "UPDATE sessions SET revoked_at = ?, revoked_reason = 'revoked_by_admin' WHERE id = ?", JSON.stringify([Date.now(), u.sessionId])],
+    [
+      '--import',
+      'tsx',
+      'test/helpers/write-directly-child.ts',
+      srv.databaseUrl,
+      "UPDATE sessions SET revoked_at = ?, revoked_reason = 'revoked_by_admin' WHERE id = ?",
+      JSON.stringify([Date.now(), u.sessionId]),
+    ],
     { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
   )
   let out = ''

@@ -22,8 +22,16 @@ rows.before.each(async (ctx) => {
   ctx.sessionId = 's-1'
   await ctx.store.createUser({ id: ctx.userId, username: 'rowan', email: null, passwordHash: 'x', role: 'user', firstName: null, lastName: null, createdAt: 1 })
   await ctx.store.createSession({
-    id: ctx.sessionId, userId: ctx.userId, kind: 'user', deviceName: 'd', userAgent: '', ip: '', createdAt: 1, lastSeenAt: 1,
-    expiresAt: Date.now() + 60_000, tokenHash: Buffer.alloc(32),
+    id: ctx.sessionId,
+    userId: ctx.userId,
+    kind: 'user',
+    deviceName: 'd',
+    userAgent: '',
+    ip: '',
+    createdAt: 1,
+    lastSeenAt: 1,
+    expiresAt: Date.now() + 60_000,
+    tokenHash: Buffer.alloc(32),
   })
   await ctx.store.heartbeatNode('n1', 1, Date.now())
   const apply = ctx.store.applyConnectionChanges.bind(ctx.store)
@@ -43,7 +51,13 @@ rows.after.each(async (ctx) => {
 
 const silent = pino({ level: 'silent' })
 const row = (ctx: Ctx, id: string): ConnectionRow => ({
-  id, sessionId: ctx.sessionId, userId: ctx.userId, nodeId: 'n1', ip: '127.0.0.1', userAgent: '', connectedAt: Date.now(),
+  id,
+  sessionId: ctx.sessionId,
+  userId: ctx.userId,
+  nodeId: 'n1',
+  ip: '127.0.0.1',
+  userAgent: '',
+  connectedAt: Date.now(),
 })
 const stored = async (ctx: Ctx) => (await ctx.store.listConnections({ limit: 100, aliveSince: 0 })).rows.map((r) => r.id).sort()
 
@@ -80,7 +94,10 @@ rows('gateway › should keep a failed batch queued, in order, and write it on t
   w.recordOpened(row(ctx, 'kept'))
   w.recordOpened(row(ctx, 'gone'))
   ctx.failNext = 1
-  const failed = await w.flush().then(() => null, (e: Error) => e)
+  const failed = await w.flush().then(
+    () => null,
+    (e: Error) => e,
+  )
   assert.ok(failed, 'flush reports the failure')
   assert.is(w.pending, 2, 'the batch is queued again')
   w.recordClosed('gone') // never reached the store: nothing to delete

@@ -19,8 +19,7 @@ async function postBytes(path: string, bytes: Buffer, headers: Record<string, st
 }
 
 /** `{"username":…,"password":"<bytes>"}` with the password's raw bytes spliced in, valid UTF-8 or not. */
-const loginBytes = (fields: string, password: number[]) =>
-  Buffer.concat([Buffer.from(`{${fields}"password":"`), Buffer.from(password), Buffer.from('"}')])
+const loginBytes = (fields: string, password: number[]) => Buffer.concat([Buffer.from(`{${fields}"password":"`), Buffer.from(password), Buffer.from('"}')])
 
 // Two different runs of bytes that are not UTF-8; a lossy decoder turns both into 8 × U+FFFD.
 const INVALID_A = [0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0xfa, 0xf9, 0xf8]
@@ -72,7 +71,8 @@ utf8('should read a multi-byte character split between two chunks of the body', 
   const c = await openRaw(srv.port)
   try {
     await c.write('POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n')
-    for (const part of [body.subarray(0, cut), body.subarray(cut)]) await c.write(Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]))
+    for (const part of [body.subarray(0, cut), body.subarray(cut)])
+      await c.write(Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]))
     await c.write('0\r\n\r\n')
     await within(c.closed, 5_000, 'the login answer')
     assert.is(statusOf(c.received()), 200, c.received().slice(0, 300))
@@ -105,15 +105,22 @@ depth.after(async () => {
 
 /** `{"data": …}` where data is `levels` nested arrays (the body object itself is one more level). */
 const nested = (levels: number) => `{"data":${'['.repeat(levels)}${']'.repeat(levels)}}`
-const push = (raw: string) => request(srv.url, 'POST', '/admin/users/pushee/events', { raw, headers: { ...authHeaders(admin.token, admin.username), 'content-type': 'application/json' } })
+const push = (raw: string) =>
+  request(srv.url, 'POST', '/admin/users/pushee/events', { raw, headers: { ...authHeaders(admin.token, admin.username), 'content-type': 'application/json' } })
 
 depth('push › should refuse data nested 7,000 levels deep with 400, deliver nothing and keep serving', async () => {
   const raw = nested(7_000)
   assert.ok(raw.length < 16 * 1024, 'fits the body limit')
   assertNullptrError(await push(raw), 400, 'BAD_REQUEST')
   await pushee.roundTrip()
-  assert.not.ok(pushee.messages.some((f) => f.type === 'event'), 'no event was delivered')
-  assert.not.ok(srv.logs.some((l) => l.includes('"level":50')), 'nothing was logged as an error')
+  assert.not.ok(
+    pushee.messages.some((f) => f.type === 'event'),
+    'no event was delivered',
+  )
+  assert.not.ok(
+    srv.logs.some((l) => l.includes('"level":50')),
+    'nothing was logged as an error',
+  )
   assert.is((await request(srv.url, 'GET', '/healthz')).status, 200)
 })
 
@@ -135,8 +142,7 @@ depth('push › should not count brackets inside strings as nesting', async () =
 
 depth('isNestedDeeperThan › should agree with the depth of any JSON value, whatever its strings hold', () => {
   /** The nesting depth of a parsed value, by recursion (fine for these small values). */
-  const depthOf = (v: unknown): number =>
-    v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v as object).map(depthOf)) : 0
+  const depthOf = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v as object).map(depthOf)) : 0)
   // Strings full of brackets, quotes and backslashes, to trip a scanner that miscounts.
   const tricky = fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', 'a', ':', ','), maxLength: 12 })
   const value = fc.letrec((tie) => ({
@@ -213,7 +219,13 @@ text('nullptr › should keep printable Unicode in a device name as sent', async
 })
 
 text('dialogram › should refuse a control character in deviceName, nickName, profile names or email, and create no user', async () => {
-  const valid = { nickName: 'ctl-dialo', email: 'ctl-dialo@example.com', password: 'password-123', profile: { firstName: 'Ada', lastName: 'Lovelace' }, deviceName: 'iPhone' }
+  const valid = {
+    nickName: 'ctl-dialo',
+    email: 'ctl-dialo@example.com',
+    password: 'password-123',
+    profile: { firstName: 'Ada', lastName: 'Lovelace' },
+    deviceName: 'iPhone',
+  }
   const cases: [string, object][] = [
     ['deviceName', { deviceName: withControl('\u0000') }],
     ['nickName', { nickName: 'ctl-dialo\u0085' }],
@@ -231,7 +243,8 @@ text('dialogram › should refuse a control character in deviceName, nickName, p
 })
 
 text('dialogram › should refuse a deviceName with a control character or over 64 characters at login, and issue no session', async () => {
-  const login = (deviceName: string) => request(srv.url, 'POST', '/api/session', { body: { email: 'dtexter@example.com', password: 'password-123', deviceName } })
+  const login = (deviceName: string) =>
+    request(srv.url, 'POST', '/api/session', { body: { email: 'dtexter@example.com', password: 'password-123', deviceName } })
   assertNamesField(await login(withControl('\u007f')), 'deviceName', 'dialogram')
   assertNamesField(await login('d'.repeat(65)), 'deviceName', 'dialogram')
   assert.is(await sessionCount('dtexter'), 1)

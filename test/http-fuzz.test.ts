@@ -16,14 +16,37 @@ const parser = suite('fuzz oracle › response parser')
 const bytes = (s: string) => Buffer.from(s, 'latin1')
 
 parser('should read Content-Length, chunked and close-delimited bodies, and stop at a 101', () => {
-  const two = parseResponses(bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n2;x=y\r\nab\r\n1\r\nc\r\n0\r\nT: 1\r\n\r\n'), { closed: false })
+  const two = parseResponses(
+    bytes(
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n2;x=y\r\nab\r\n1\r\nc\r\n0\r\nT: 1\r\n\r\n',
+    ),
+    { closed: false },
+  )
   assert.is(two.problem, null)
-  assert.equal(two.responses.map((r) => [r.status, r.body.toString()]), [[200, 'hi'], [404, 'abc']])
+  assert.equal(
+    two.responses.map((r) => [r.status, r.body.toString()]),
+    [
+      [200, 'hi'],
+      [404, 'abc'],
+    ],
+  )
   const tail = parseResponses(bytes('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nConnection: close\r\n\r\nrest'), { closed: true })
-  assert.equal(tail.responses.map((r) => [r.status, r.body.toString()]), [[100, ''], [200, 'rest']])
+  assert.equal(
+    tail.responses.map((r) => [r.status, r.body.toString()]),
+    [
+      [100, ''],
+      [200, 'rest'],
+    ],
+  )
   assert.ok(closesConnection(tail.responses[1]!))
-  const head = parseResponses(bytes('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 10\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), { closed: true, bodiless: (n) => n === 0 })
-  assert.equal(head.responses.map((r) => r.status), [405, 200])
+  const head = parseResponses(bytes('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 10\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), {
+    closed: true,
+    bodiless: (n) => n === 0,
+  })
+  assert.equal(
+    head.responses.map((r) => r.status),
+    [405, 200],
+  )
   const up = parseResponses(bytes('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello'), { closed: false })
   assert.ok(up.switched)
   assert.is(up.problem, null)
@@ -193,7 +216,8 @@ function answerProblem({ sent, parsed, headFirst }: Exchange): string | null {
     if (r.status >= 500) return `answered ${r.status}`
     if (r.status === 101 && !sent.includes(secrets.token)) return 'switched protocols for a request without the fuzzing user’s token'
     const bodiless = headFirst && n === 0
-    if (r.status >= 400 && !bodiless && !isErrorEnvelope(r.body)) return `a ${r.status} without the error envelope: ${JSON.stringify(r.body.toString('latin1').slice(0, 200))}`
+    if (r.status >= 400 && !bodiless && !isErrorEnvelope(r.body))
+      return `a ${r.status} without the error envelope: ${JSON.stringify(r.body.toString('latin1').slice(0, 200))}`
   }
   return null
 }

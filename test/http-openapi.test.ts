@@ -55,7 +55,10 @@ test('openapi › should describe request bodies and query parameters from the v
   const listing = doc.paths['/admin/devices'].get
   assert.equal(listing.parameters.map((p: { name: string }) => p.name).sort(), ['cursor', 'limit', 'username'])
   assert.equal(doc.paths['/admin/sessions/{session_id}'].delete.parameters, [{ name: 'session_id', in: 'path', required: true, schema: { type: 'string' } }])
-  assert.ok(listing.security.some((s: Record<string, unknown>) => 'ServiceToken' in s), 'the service token is an accepted scheme')
+  assert.ok(
+    listing.security.some((s: Record<string, unknown>) => 'ServiceToken' in s),
+    'the service token is an accepted scheme',
+  )
 })
 
 test.run()

@@ -31,7 +31,26 @@ target('parse › should serve an absolute-form target as its path', () => {
 })
 
 target('parse › should refuse anything that is not one leading / or absolute-form', () => {
-  for (const t of ['', '*', '//', '//a:b', '//x/metrics', '/\\', '/\\x', 'metrics', '/a b', '/%', '/%zz', '/%4', '/a#b', '/ä', 'ftp://h/x', 'http://', 'http:///x', '/x?q=\\'])
+  for (const t of [
+    '',
+    '*',
+    '//',
+    '//a:b',
+    '//x/metrics',
+    '/\\',
+    '/\\x',
+    'metrics',
+    '/a b',
+    '/%',
+    '/%zz',
+    '/%4',
+    '/a#b',
+    '/ä',
+    'ftp://h/x',
+    'http://',
+    'http:///x',
+    '/x?q=\\',
+  ])
     assert.is(parseRequestTarget(t), null, JSON.stringify(t))
 })
 

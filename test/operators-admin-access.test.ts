@@ -111,7 +111,9 @@ access('operators › should let a backoffice pair through when a proxy added a 
     assert.is(res.status, 200, authorization)
   }
   // A Bearer header still decides alone: a wrong one is 401 even beside a valid pair.
-  const wrong = await request(srv.url, 'GET', '/admin/devices', { headers: { ...authHeaders(admin.token, admin.username), authorization: 'bearer nope-nope-nope' } })
+  const wrong = await request(srv.url, 'GET', '/admin/devices', {
+    headers: { ...authHeaders(admin.token, admin.username), authorization: 'bearer nope-nope-nope' },
+  })
   assert.is(wrong.status, 401)
 })
 

@@ -92,7 +92,15 @@ test('devices › should page through every live device exactly once, newest fir
 })
 
 test('devices › should answer 400 BAD_REQUEST to a bad limit or a cursor it did not issue', async () => {
-  for (const q of ['limit=0', 'limit=-1', 'limit=abc', 'limit=1.5', 'limit=1&limit=2', 'cursor=not-a-cursor', `cursor=${Buffer.from('{"a":1}').toString('base64url')}`]) {
+  for (const q of [
+    'limit=0',
+    'limit=-1',
+    'limit=abc',
+    'limit=1.5',
+    'limit=1&limit=2',
+    'cursor=not-a-cursor',
+    `cursor=${Buffer.from('{"a":1}').toString('base64url')}`,
+  ]) {
     const res = await request(srv.url, 'GET', `/admin/devices?${q}`, { headers: admin })
     assert.is(res.status, 400, q)
     assert.is(res.body.error_info.error_code, 'BAD_REQUEST', q)

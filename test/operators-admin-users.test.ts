@@ -25,7 +25,7 @@ async function registerBoth(username: string, email: string) {
 const nullptrLogin = (username: string) => request(srv.url, 'POST', '/session', { body: { username, password: 'password-123' } })
 const dialogramLogin = (email: string) => request(srv.url, 'POST', '/api/session', { body: { email, password: 'password-123' } })
 
-test("admin users › should disable an account: revoke and announce all its sessions and block login in both dialects", async () => {
+test('admin users › should disable an account: revoke and announce all its sessions and block login in both dialects', async () => {
   const events = captureBus(srv.app)
   const first = await registerBoth('pia', 'pia@example.com')
   const second = await login(srv.url, 'pia')

@@ -117,7 +117,10 @@ test('cli › should list active sessions by default and every state with --all'
   assert.type(page.next_cursor, 'string')
   const rest = await cli(['sessions', '--user', 'gil', '--all', '--json', '--cursor', page.next_cursor])
   ok(rest, 'sessions --cursor')
-  assert.equal(JSON.parse(rest.stdout).sessions.map((s: any) => s.session_id), [gil.sessionId])
+  assert.equal(
+    JSON.parse(rest.stdout).sessions.map((s: any) => s.session_id),
+    [gil.sessionId],
+  )
   assert.is(JSON.parse(rest.stdout).next_cursor, null)
 })
 
@@ -181,7 +184,10 @@ test('cli › should write its audit lines to stderr at the default log level, w
   ok(r, 'user add')
   assert.not.ok(r.stdout.includes('kira-secret-pass'))
   assert.not.ok(r.stderr.includes('kira-secret-pass'))
-  const audit = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l))
+  const audit = r.stderr
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l))
   assert.equal(
     audit.map((e) => [e.event, e.action, e.actor, e.username]),
     [['admin_action', 'add_user', 'cli', 'kira']],

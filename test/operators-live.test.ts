@@ -32,7 +32,10 @@ test('operators live › should list a connected device in /admin/devices and th
   assert.is(cli.code, 0, cli.stderr)
   const listed = JSON.parse(cli.stdout)
   const rows = Array.isArray(listed) ? listed : listed.devices
-  assert.equal(rows.map((d: { connection_id: string }) => d.connection_id), [welcome.connection_id])
+  assert.equal(
+    rows.map((d: { connection_id: string }) => d.connection_id),
+    [welcome.connection_id],
+  )
   assert.is(rows[0].device_name, 'lena-phone')
 
   await client.close()
@@ -86,7 +89,7 @@ test('operators live › should move the handshake and connection metrics on a r
   const refusedBefore = await metric(/^chatgate_handshakes_total\{result="unauthorized"\} (\d+)$/m)
   const u = await registerUser(srv.url, 'live-fern')
   const { client } = await connectOk(srv.url, { token: u.token, username: u.username })
-  assert.is(await metric(/^chatgate_connections (\d+)$/m) >= 1, true)
+  assert.is((await metric(/^chatgate_connections (\d+)$/m)) >= 1, true)
   const { connect } = await import('./helpers/ws.js')
   assert.is((await connect(srv.url, { token: 'x'.repeat(43), username: 'live-fern' })).status, 401)
   assert.is(await metric(/^chatgate_handshakes_total\{result="ok"\} (\d+)$/m), okBefore + 1)

@@ -69,7 +69,10 @@ test('logs › should write no token, password or hash while logging every login
   // What must appear: the lines operators rely on.
   const log = entries()
   const logins = log.filter((e) => e.event === 'login')
-  assert.ok(logins.filter((e) => e.dialect !== 'dialogram').some((e) => e.result === 'ok'), 'nullptr login ok')
+  assert.ok(
+    logins.filter((e) => e.dialect !== 'dialogram').some((e) => e.result === 'ok'),
+    'nullptr login ok',
+  )
   assert.ok(logins.some((e) => e.dialect !== 'dialogram' && e.result === 'WRONG_PASSWORD'))
   assert.ok(logins.some((e) => e.dialect !== 'dialogram' && e.result === 'UNKNOWN_USER'))
   assert.ok(logins.some((e) => e.dialect === 'dialogram' && e.kind === 'user' && e.result === 'ok'))
@@ -81,7 +84,10 @@ test('logs › should write no token, password or hash while logging every login
   const actions = log.filter((e) => e.event === 'admin_action')
   const changes = actions.filter((e) => e.level === 30).map((e) => `${e.action}:${e.actor}`)
   assert.equal(changes, ['revoke_session:admin', 'disable_user:service', 'enable_user:admin'])
-  assert.equal(actions.filter((e) => e.level === 20).map((e) => e.action), ['list_devices', 'list_sessions'])
+  assert.equal(
+    actions.filter((e) => e.level === 20).map((e) => e.action),
+    ['list_devices', 'list_sessions'],
+  )
   assert.ok(actions.every((e) => e.ip === '127.0.0.1'))
 
   const revocations = log.filter((e) => e.event === 'sessions_revoked').map((e) => e.reason)

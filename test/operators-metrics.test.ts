@@ -132,7 +132,14 @@ standalone('metrics › should read the login queue depth from the password pool
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: ':memory:', BCRYPT_COST: '4', LOG_LEVEL: 'silent' })
   const real = createPasswordHasher({ cost: 4, threads: 1, maxQueue: 10 })
   let depth = 3
-  const hasher = { ...real, compareDummy: real.compareDummy, close: real.close, get queueDepth() { return depth } }
+  const hasher = {
+    ...real,
+    compareDummy: real.compareDummy,
+    close: real.close,
+    get queueDepth() {
+      return depth
+    },
+  }
   const app = createApp({ config, store: await openStore(':memory:'), log: createLogger('silent'), hasher })
   try {
     assert.is(sample(await app.metrics.render(), 'chatgate_login_queue_depth'), 3)

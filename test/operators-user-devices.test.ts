@@ -22,10 +22,7 @@ const myDevices = async (token: string, username: string) => {
 test('user devices › should show a session online with its connection count while rows exist on a live node', async () => {
   const phone = await registerUser(srv.url, 'hana', 'password-123', 'phone')
   const laptop = await login(srv.url, 'hana', 'password-123', 'laptop')
-  const rows = [
-    await addConnectionRow(srv.app.store, phone.sessionId),
-    await addConnectionRow(srv.app.store, phone.sessionId, { nodeId: 'node-b' }),
-  ]
+  const rows = [await addConnectionRow(srv.app.store, phone.sessionId), await addConnectionRow(srv.app.store, phone.sessionId, { nodeId: 'node-b' })]
   await addConnectionRow(srv.app.store, laptop.sessionId, { nodeId: 'node-dead', heartbeatAt: Date.now() - 60_000 })
 
   const seen = await myDevices(laptop.token, 'hana')

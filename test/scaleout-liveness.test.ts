@@ -31,7 +31,7 @@ function presence(store: SqliteStore, nodeId: string, clock: { now: number }) {
   return Object.assign(p, { counters })
 }
 
-liveness('should fit the defaults: devices hidden 15 s and rows purged at most 25 s after a node\'s last beat', () => {
+liveness("should fit the defaults: devices hidden 15 s and rows purged at most 25 s after a node's last beat", () => {
   const { nodeHeartbeatMs } = loadConfig({})
   assert.is(nodeHeartbeatMs, HEARTBEAT)
   assert.is(liveNodesSince(nodeHeartbeatMs, T), T - 15_000)

@@ -97,8 +97,14 @@ delivery('should never write the pushed data into the log', async () => {
   await registerUser(srv.url, 'push_quiet')
   const secret = 'backend-secret-payload-7f3a9c'
   assert.is((await push(srv, 'push_quiet', { data: { secret } })).status, 200)
-  assert.ok(srv.logs.some((l) => l.includes('"event":"push"')), 'the push itself is logged')
-  assert.not.ok(srv.logs.some((l) => l.includes(secret)), 'the payload must not be')
+  assert.ok(
+    srv.logs.some((l) => l.includes('"event":"push"')),
+    'the push itself is logged',
+  )
+  assert.not.ok(
+    srv.logs.some((l) => l.includes(secret)),
+    'the payload must not be',
+  )
 })
 
 // ── refusals ───────────────────────────────────────────────────────────────────────────────────
@@ -187,25 +193,32 @@ async function socketOn(node: TestServer, username: string): Promise<TestClient>
   return client.ignore('devices')
 }
 
-across('should reach the user\'s sockets on every node and count them, from any node', async ({ a, b, c }) => {
+across("should reach the user's sockets on every node and count them, from any node", async ({ a, b, c }) => {
   await registerUser(a.url, 'spread')
   await registerUser(a.url, 'bystander')
   const onA = await socketOn(a, 'spread')
   const onB = await socketOn(b, 'spread')
   const other = await socketOn(a, 'bystander')
-  for (const [from, n] of [[c, 1], [a, 2], [b, 3]] as const) {
+  for (const [from, n] of [
+    [c, 1],
+    [a, 2],
+    [b, 3],
+  ] as const) {
     const res = await push(from, 'spread', { data: { n } })
     assert.equal(res.body.result, { delivered: 2 }, `a push through node ${n}`)
     assert.equal(await onA.next(), { type: 'event', data: { n } })
     assert.equal(await onB.next(), { type: 'event', data: { n } })
   }
   await other.roundTrip()
-  assert.not.ok(other.messages.some((f) => f.type === 'event'), 'another user\'s socket gets nothing')
+  assert.not.ok(
+    other.messages.some((f) => f.type === 'event'),
+    "another user's socket gets nothing",
+  )
   assert.is([...onA.unread(), ...onB.unread()].filter((f) => f.type === 'event').length, 0, 'each socket got each push once')
   for (const s of [onA, onB, other]) await s.close()
 })
 
-across('should not wait for answers when no other node holds the user\'s sockets', async ({ a }) => {
+across("should not wait for answers when no other node holds the user's sockets", async ({ a }) => {
   await registerUser(a.url, 'homebody')
   const home = await socketOn(a, 'homebody')
   const started = performance.now()

@@ -9,8 +9,7 @@ import { pgAdmin } from './helpers/services.js'
 import { testStoreKind } from './helpers/store-kind.js'
 
 const schemaOf = (databaseUrl: string) => new URL(databaseUrl).searchParams.get('schema')
-const schemaExists = async (schema: string) =>
-  (await pgAdmin('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1
+const schemaExists = async (schema: string) => (await pgAdmin('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1
 
 test('test servers › should run on the store the run asks for, and leave nothing behind', async () => {
   const srv = await startServer()

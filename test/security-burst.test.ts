@@ -85,13 +85,19 @@ test('burst › a burst of bad requests of every kind should leave /healthz answ
     ...times(4, () => rawShot(Buffer.from('GET /session HTTP/1.1\r\nHost: x\r\nUser-Agent: a\x9bb\r\nConnection: close\r\n\r\n', 'latin1'))),
     ...times(4, () => rawShot(`GET /session HTTP/1.1\r\nHost: x\r\nToken: ${user.token}\r\nToken: x\r\nUsername: steady-user\r\nConnection: close\r\n\r\n`)),
     ...times(4, () => rawShot('POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n{')),
-    ...times(4, () => rawShot(`POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${(huge.length + 2).toString(16)}\r\n{"${huge}\r\n`)),
+    ...times(4, () =>
+      rawShot(
+        `POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${(huge.length + 2).toString(16)}\r\n{"${huge}\r\n`,
+      ),
+    ),
     ...times(4, () => rawShot('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n')),
     ...times(4, () => rawShot('BREW /pot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')),
     ...times(4, () => request(srv.url, 'GET', `/session?token=${user.token}`, { headers: { Username: 'steady-user' } })),
     ...times(4, () => json('/session', '{"username": "steady-user", "password": ')),
     ...times(4, () => request(srv.url, 'POST', '/session', { raw: '{"username":"a","password":"b"}', headers: { 'content-type': 'text/plain' } })),
-    ...times(4, () => json('/session', '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"username":"nobody","password":"password-123"}')),
+    ...times(4, () =>
+      json('/session', '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"username":"nobody","password":"password-123"}'),
+    ),
     ...times(4, () => json('/session', JSON.stringify({ username: 'steady-user', password: 'é'.repeat(40) }))),
     ...times(4, (i) => json('/session', JSON.stringify({ username: ['jürgen', 'x'.repeat(500), '_a', 'ＡＢＣ'][i], password: 'password-123' }))),
     ...times(8, () => json('/session', JSON.stringify({ username: 'target-user', password: 'wrong-password' }))),
@@ -116,7 +122,10 @@ test('burst › a burst of bad requests of every kind should leave /healthz answ
   // The connected client was answered every time, on the same connection, with 200.
   const steadyStatuses = steady.received().match(/HTTP\/1\.1 (\d{3})/g) ?? []
   assert.ok(steadyStatuses.length >= 5, `the steady client got only ${steadyStatuses.length} answers`)
-  assert.ok(steadyStatuses.every((s) => s === 'HTTP/1.1 200'), `the steady client saw ${[...new Set(steadyStatuses)]}`)
+  assert.ok(
+    steadyStatuses.every((s) => s === 'HTTP/1.1 200'),
+    `the steady client saw ${[...new Set(steadyStatuses)]}`,
+  )
   assert.is(steady.isClosed(), false)
   steady.destroy()
 

@@ -141,7 +141,10 @@ crash('crash › should drain on SIGTERM: in-flight logins finish with 200, new 
   assert.is(late, 'ECONNREFUSED', 'a new connection during the drain was not refused')
 
   const answers = await within(Promise.all(inFlight), 30_000, 'the in-flight logins to finish')
-  assert.equal(answers.map((r) => r.status), [200, 200, 200, 200, 200])
+  assert.equal(
+    answers.map((r) => r.status),
+    [200, 200, 200, 200, 200],
+  )
   for (const r of answers) assert.type(r.body.result.session_token, 'string')
   assert.equal(await within(child.exited, 30_000, 'the drained server to exit'), { code: 0, signal: null })
 })

@@ -54,8 +54,7 @@ async function register(username: string, ip: string) {
   return res.body.result as { user_id: string; session_token: string }
 }
 
-const loginFrom = (ip: string, username: string, password: string) =>
-  request(srv.url, 'POST', '/session', { body: { username, password }, headers: from(ip) })
+const loginFrom = (ip: string, username: string, password: string) => request(srv.url, 'POST', '/session', { body: { username, password }, headers: from(ip) })
 
 http('limits › should refuse the fourth login to one account within a minute, from any IP, with 429 and Retry-After', async () => {
   const victim = await register('victim', '10.0.0.1')

@@ -1,14 +1,7 @@
 import fc from 'fast-check'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  checkPasswordRule,
-  isComparablePassword,
-  isValidUsername,
-  normalizeUsername,
-  parseEmail,
-  parseUsername,
-} from '../src/auth/rules.js'
+import { checkPasswordRule, isComparablePassword, isValidUsername, normalizeUsername, parseEmail, parseUsername } from '../src/auth/rules.js'
 import { ApiError, ErrorStatus, type ErrorCode } from '../src/errors.js'
 import { request } from './helpers/http.js'
 import { startServer, type TestServer } from './helpers/server.js'
@@ -92,7 +85,11 @@ rules('properties › checkPasswordRule should accept exactly 8 to 72 bytes of U
 })
 
 rules('properties › parseEmail should return a trimmed, lowercased, single-@ address or throw BAD_REQUEST', () => {
-  const email = fc.oneof(fc.emailAddress(), fc.string({ unit: 'binary', maxLength: 300 }), fc.tuple(fc.emailAddress(), fc.constantFrom(' ', '\t', 'X')).map(([e, pad]) => pad + e.toUpperCase() + pad))
+  const email = fc.oneof(
+    fc.emailAddress(),
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.tuple(fc.emailAddress(), fc.constantFrom(' ', '\t', 'X')).map(([e, pad]) => pad + e.toUpperCase() + pad),
+  )
   fc.assert(
     fc.property(email, (input) => {
       const code = codeOf(() => parseEmail(input))
@@ -131,7 +128,15 @@ const routes = [
 ] as const
 
 const contentTypes = fc.oneof(
-  fc.constantFrom('application/json', 'application/json; charset=utf-8', 'Application/JSON', 'text/plain', 'application/jsonx', '', 'multipart/form-data; boundary=x'),
+  fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'Application/JSON',
+    'text/plain',
+    'application/jsonx',
+    '',
+    'multipart/form-data; boundary=x',
+  ),
   fc.string({ unit: fc.constantFrom(...'abc/;=-+ json'.split('')), maxLength: 30 }),
 )
 
@@ -169,7 +174,13 @@ const rawBody = fc.oneof(
   fc.constantFrom('', '{', 'null', '[]', '"x"', '1e999', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}'),
   fc.integer({ min: 15 * 1024, max: 18 * 1024 }).map((n) => JSON.stringify({ username: 'x'.repeat(n), password: 'password-123' })),
 )
-const credentials = fc.option(fc.record({ Token: fc.string({ unit: fc.constantFrom(...'abcXYZ-_09'.split('')), minLength: 1, maxLength: 50 }), Username: fc.constantFrom('admin', 'nobody', 'a') }), { nil: undefined })
+const credentials = fc.option(
+  fc.record({
+    Token: fc.string({ unit: fc.constantFrom(...'abcXYZ-_09'.split('')), minLength: 1, maxLength: 50 }),
+    Username: fc.constantFrom('admin', 'nobody', 'a'),
+  }),
+  { nil: undefined },
+)
 
 /** Asserts the response is the contract envelope of the path's dialect with a status its code maps to. */
 function assertEnvelope(path: string, status: number, body: any): void {

@@ -37,7 +37,11 @@ test('sqlite checkpoint › should leave WAL checkpoints to a worker thread and 
   const worker = new SqliteCheckpointer(path, (r) => reports.push(r), 20)
   try {
     await waitFor(() => reports.some((r) => r.type === 'error' || (r.checkpointed ?? 0) > 0), 5_000, 'a checkpoint report')
-    assert.equal(reports.filter((r) => r.type === 'error'), [], 'the worker checkpoints without errors')
+    assert.equal(
+      reports.filter((r) => r.type === 'error'),
+      [],
+      'the worker checkpoints without errors',
+    )
     const done = reports.find((r) => (r.checkpointed ?? 0) > 0)!
     assert.is(done.checkpointed, done.log, 'every WAL frame reached the database file')
   } finally {

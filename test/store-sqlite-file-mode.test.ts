@@ -42,31 +42,28 @@ sqliteOnly(Modes, 'about the SQLite files on disk')('should create the database,
   }
 })
 
-sqliteOnly(Modes, 'about the SQLite files on disk')(
-  'should tighten an existing 0644 database, -wal and -shm to 0600 and keep what the WAL held',
-  async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'chatgate-mode-'))
-    try {
-      const first = await startServer({}, { dir })
-      await registerUser(first.url, 'mode-existing')
-      await first.close()
-      crashAfterWriting(first.dbPath, "UPDATE users SET first_name = 'from-the-wal' WHERE username = 'mode-existing'")
-      for (const file of databaseFiles(first.dbPath)) {
-        assert.ok(existsSync(file), `${file} should be left by the crashed writer`)
-        chmodSync(file, 0o644)
-      }
-
-      const again = await startServer({}, { dir })
-      try {
-        assertOwnerOnly(again.dbPath)
-        assert.is((await again.app.store.findUserByUsername('mode-existing'))?.firstName, 'from-the-wal')
-      } finally {
-        await again.close()
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
+sqliteOnly(Modes, 'about the SQLite files on disk')('should tighten an existing 0644 database, -wal and -shm to 0600 and keep what the WAL held', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chatgate-mode-'))
+  try {
+    const first = await startServer({}, { dir })
+    await registerUser(first.url, 'mode-existing')
+    await first.close()
+    crashAfterWriting(first.dbPath, "UPDATE users SET first_name = 'from-the-wal' WHERE username = 'mode-existing'")
+    for (const file of databaseFiles(first.dbPath)) {
+      assert.ok(existsSync(file), `${file} should be left by the crashed writer`)
+      chmodSync(file, 0o644)
     }
-  },
-)
+
+    const again = await startServer({}, { dir })
+    try {
+      assertOwnerOnly(again.dbPath)
+      assert.is((await again.app.store.findUserByUsername('mode-existing'))?.firstName, 'from-the-wal')
+    } finally {
+      await again.close()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
 
 Modes.run()

@@ -90,7 +90,7 @@ Retry('should pass any other error through at once, untried again', async () => 
   assert.equal(pauses, [])
 })
 
-Retry('should run a write that meets no lock on the caller\'s turn, once', async () => {
+Retry("should run a write that meets no lock on the caller's turn, once", async () => {
   const { waiter } = fakeWaiter()
   let ran = 0
   const result = waiter.write(() => ++ran)
@@ -165,10 +165,12 @@ Real('should wait off the event loop while another connection holds the write lo
     let attempts = 0
     const write = waiter.write(() => {
       attempts++
-      return ours.transaction(() => {
-        insert.run('one')
-        insert.run('two')
-      }).immediate()
+      return ours
+        .transaction(() => {
+          insert.run('one')
+          insert.run('two')
+        })
+        .immediate()
     })
     // The loop is free while the write waits: this test keeps running, and sees it try again.
     await waitFor(() => attempts >= 3, 2_000, 'the write to be tried again')

@@ -71,7 +71,10 @@ sqliteOnly(Held, 'holds the SQLite write lock from a second process')(
     // The writes really met the lock: neither was answered during the first 1.5 s of the hold.
     const early = trips.filter((t) => t.startedAt < 1_500)
     assert.ok(early.length >= 5)
-    assert.not.ok(early.some((t) => t.writesAnswered), 'a write was answered while the file was still locked')
+    assert.not.ok(
+      early.some((t) => t.writesAnswered),
+      'a write was answered while the file was still locked',
+    )
 
     // Nothing was lost: both writes went through once the lock was free.
     const session = nullptrResult(await loginDuring.promise)

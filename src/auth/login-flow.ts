@@ -41,10 +41,7 @@ export function createLoginFlow(deps: { sessions: SessionService; limits: Limits
     }
     await deps.limits.login.succeeded(account)
     const { user, session } = outcome.issued
-    deps.log.info(
-      { event: 'login', dialect, kind, result: 'ok', username: user.username, user_id: user.id, session_id: session.id, ip: client.ip },
-      'login',
-    )
+    deps.log.info({ event: 'login', dialect, kind, result: 'ok', username: user.username, user_id: user.id, session_id: session.id, ip: client.ip }, 'login')
     return outcome
   }
 }

@@ -61,12 +61,7 @@ export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
   /** Checks a password and issues a new session; failures are values for the dialect to map. */
-  async login(
-    who: { username: string } | { email: string },
-    password: string,
-    device: DeviceInfo,
-    kind: SessionKind = 'user',
-  ): Promise<LoginResult> {
+  async login(who: { username: string } | { email: string }, password: string, device: DeviceInfo, kind: SessionKind = 'user'): Promise<LoginResult> {
     let outcome: LoginResult | undefined
     try {
       outcome = await this.checkLogin(who, password, device, kind)
@@ -76,12 +71,7 @@ export class SessionService {
     }
   }
 
-  private async checkLogin(
-    who: { username: string } | { email: string },
-    password: string,
-    device: DeviceInfo,
-    kind: SessionKind,
-  ): Promise<LoginResult> {
+  private async checkLogin(who: { username: string } | { email: string }, password: string, device: DeviceInfo, kind: SessionKind): Promise<LoginResult> {
     const { store, hasher } = this.deps
     const user = 'username' in who ? await store.findUserByUsername(normalizeUsername(who.username)) : await store.findUserByEmail(who.email)
     // Over 72 bytes can never match a stored hash: answer without any bcrypt work, known user or not.

@@ -50,7 +50,6 @@ function lazyHasher(make: () => PasswordHasher): PasswordHasher {
   }
 }
 
-
 const osUser = () => {
   try {
     return userInfo().username

@@ -18,7 +18,9 @@ export async function readPipedPassword(stdin: NodeJS.ReadableStream & { isTTY?:
     if (size > MAX_STDIN_BYTES) throw new CliError(`the password on stdin is longer than ${MAX_STDIN_BYTES} bytes`)
     chunks.push(buf)
   }
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
   return text === '' ? null : text
 }
 

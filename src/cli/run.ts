@@ -74,9 +74,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length < command.args.length) throw new UsageError(`missing <${command.args[positionals.length]}>`, command.help)
   if (positionals.length > command.args.length) throw new UsageError(`unexpected argument "${positionals[command.args.length]}"`, command.help)
   try {
-    await withContext(io.env, command.createsDatabase === true, (ctx) =>
-      command.run({ values, args: positionals, json: values.json === true, io, ctx }),
-    )
+    await withContext(io.env, command.createsDatabase === true, (ctx) => command.run({ values, args: positionals, json: values.json === true, io, ctx }))
   } catch (e) {
     // An option value the command rejected: show that command's usage with the message.
     if (e instanceof UsageError && e.usage === undefined) throw new UsageError(e.message, command.help)

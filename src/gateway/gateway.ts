@@ -85,10 +85,12 @@ function destroyOnError(this: Duplex): void {
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, store, sessions, bus, log, now } = deps
   const observer = deps.observer ?? noopObserver
-  const backstop = deps.backstop ?? ((err: unknown, socket: Duplex) => {
-    log.error({ err, event: 'ws_upgrade_failed' }, 'websocket upgrade failed')
-    socket.destroy()
-  })
+  const backstop =
+    deps.backstop ??
+    ((err: unknown, socket: Duplex) => {
+      log.error({ err, event: 'ws_upgrade_failed' }, 'websocket upgrade failed')
+      socket.destroy()
+    })
   const nodeId = config.nodeId ?? hostname()
   const rows = new ConnectionRowWriter({ store, log })
   const registry = new Registry(nodeId, rows)
@@ -109,8 +111,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const limits = { maxBufferedBytes: config.wsMaxBufferedBytes, messagesPer10s: config.wsMessagesPer10s }
   let draining = false
 
-  const publish = (event: BusEvent) =>
-    bus.publish(event).catch((err) => log.error({ err, event: 'bus_publish_failed', type: event.type }, 'could not publish'))
+  const publish = (event: BusEvent) => bus.publish(event).catch((err) => log.error({ err, event: 'bus_publish_failed', type: event.type }, 'could not publish'))
   const notifier = new DeviceNotifier({
     store,
     registry,
@@ -159,10 +160,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   function onEnd(conn: LiveConnection, code: number, cause: EndCause): void {
     registry.remove(conn)
     observer.connectionClosed(code)
-    log.info(
-      { event: 'ws_close', connection_id: conn.id, session_id: conn.sessionId, user_id: conn.userId, code, cause },
-      'websocket closed',
-    )
+    log.info({ event: 'ws_close', connection_id: conn.id, session_id: conn.sessionId, user_id: conn.userId, code, cause }, 'websocket closed')
     notifier.changed(conn.userId, conn.id, 'local')
   }
 
@@ -214,10 +212,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     registry.add(conn)
     observer.handshake('ok')
     observer.connectionOpened()
-    log.info(
-      { event: 'ws_open', connection_id: conn.id, session_id: session.id, user_id: user.id, ip: conn.ip },
-      'websocket opened',
-    )
+    log.info({ event: 'ws_open', connection_id: conn.id, session_id: session.id, user_id: user.id, ip: conn.ip }, 'websocket opened')
     conn.send(
       welcomeFrame({
         connectionId: conn.id,
@@ -294,9 +289,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const conns = [...registry.values()]
     const sockets = conns.map((conn) => conn.ws)
     for (const conn of conns) conn.close('GOING_AWAY')
-    const allClosed = Promise.all(
-      sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? undefined : new Promise((r) => ws.once('close', r)))),
-    )
+    const allClosed = Promise.all(sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? undefined : new Promise((r) => ws.once('close', r)))))
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise((r) => (timer = setTimeout(r, config.shutdownGraceMs)))
     await Promise.race([allClosed, timedOut])

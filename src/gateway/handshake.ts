@@ -124,5 +124,4 @@ function checkUpgradeHeaders(req: IncomingMessage): void {
   }
 }
 
-const tooMany = (per: string) =>
-  new ApiError('TOO_MANY_CONNECTIONS', `Too many connections for this ${per}; retry later.`, CAP_RETRY_AFTER_S)
+const tooMany = (per: string) => new ApiError('TOO_MANY_CONNECTIONS', `Too many connections for this ${per}; retry later.`, CAP_RETRY_AFTER_S)

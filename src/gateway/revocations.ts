@@ -16,9 +16,7 @@ const MAX_LOOKUPS = 1_000
 export class Revocations {
   private readonly recent = new Map<string, number>()
 
-  constructor(
-    private readonly deps: { store: Store; registry: Registry; notifier: DeviceNotifier; log: Logger; now: () => number },
-  ) {}
+  constructor(private readonly deps: { store: Store; registry: Registry; notifier: DeviceNotifier; log: Logger; now: () => number }) {}
 
   /** Closes the local sockets of these sessions; `source` says how the revocation arrived (logged at debug). */
   apply(sessionIds: string[], source: 'bus' | 'watcher'): void {

@@ -72,7 +72,7 @@ export interface RouteContext<S extends RouteSpec> {
 /** A handler's answer, typed by the route's declared response. */
 export type Reply<S extends RouteSpec = RouteSpec> = S['response'] extends JsonResponse
   ? { result: z.input<S['response']['body']>; headers?: Record<string, string> }
-  : { text: string | Buffer; headers?: Record<string, string>; /** Answered 304 to a matching `If-None-Match`. */ etag?: string }
+  : { text: string | Buffer; headers?: Record<string, string> /** Answered 304 to a matching `If-None-Match`. */; etag?: string }
 
 /** A declared route with its handler. */
 export interface Route {

@@ -43,10 +43,7 @@ export const DialogramSessionBody = z.object({
   deviceName: DeviceName.optional(),
 })
 /** `POST /api/backoffice/session`: by email or by username. */
-export const BackofficeBody = z.union([
-  z.object({ email: LoginEmail, password: Password }),
-  z.object({ username: z.string().max(256), password: Password }),
-])
+export const BackofficeBody = z.union([z.object({ email: LoginEmail, password: Password }), z.object({ username: z.string().max(256), password: Password })])
 
 /** `POST /admin/users/:username/events`: `{data}`, any JSON value, `null` included; a missing key is 400. */
 export const PushBody = z.object({ data: z.unknown() })
@@ -81,4 +78,9 @@ export const SessionListQuery = ListQuery.extend({
 })
 
 /** `GET /user/checkUsername`. */
-export const CheckUsernameQuery = z.object({ username: z.string().optional().transform((v) => parseUsername(v ?? '')) })
+export const CheckUsernameQuery = z.object({
+  username: z
+    .string()
+    .optional()
+    .transform((v) => parseUsername(v ?? '')),
+})

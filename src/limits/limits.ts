@@ -53,5 +53,4 @@ export function createLimits(config: Config['limits'], backend: LimiterBackend):
 }
 
 /** The per-account key of a login: the normalized username, or the lowercased email. */
-export const accountKey = (who: { username: string } | { email: string }): string =>
-  'username' in who ? `user:${who.username}` : `email:${who.email}`
+export const accountKey = (who: { username: string } | { email: string }): string => ('username' in who ? `user:${who.username}` : `email:${who.email}`)

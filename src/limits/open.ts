@@ -18,11 +18,7 @@ export interface LimiterStore {
  * own connection `<prefix>limits:<8 hex>`), else in memory. Rejects, naming the server, when Redis
  * does not answer within `connectTimeoutMs` at start, like the bus.
  */
-export async function openLimiterStore(
-  config: Pick<Config, 'redisUrl' | 'redisPrefix'>,
-  log: Logger,
-  connectTimeoutMs = 5_000,
-): Promise<LimiterStore> {
+export async function openLimiterStore(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, log: Logger, connectTimeoutMs = 5_000): Promise<LimiterStore> {
   const url = config.redisUrl
   if (!url) return { backend: memoryBackend, close: async () => undefined }
   // Fail fast while Redis is away (no offline queue, a short command timeout): the insurance

@@ -2,14 +2,12 @@ import { toValidUsername } from '../auth/rules.js'
 import type { AccountService } from '../accounts/accounts.js'
 import type { SessionService } from '../auth/sessions.js'
 import { liveNodesSince } from '../cluster/liveness.js'
-import { isSessionLive, type ConnectionListing, type Page, type PageCursor, type SessionWithUsername, type Store, type UserRow } from '../store/types.js'
+import type { ConnectionListing, Page, PageCursor, SessionWithUsername, Store, UserRow } from '../store/types.js'
 
 /** What operators can see and do; shared by the admin API and the CLI so both behave alike. */
 
 export const DEFAULT_PAGE_LIMIT = 50
 export const MAX_PAGE_LIMIT = 200
-/** Session rows one filtered listing reads at most; past it the page is cut short (next_cursor set). */
-const MAX_SCANNED_ROWS = 2_000
 
 export interface ListQuery {
   username?: string
@@ -39,42 +37,16 @@ export interface SessionListing {
   connections: number
 }
 
-/**
- * Sessions newest first (ties by id), optionally only the live ones. With `activeOnly` a page may
- * hold fewer rows than `limit` (revoked rows are skipped, at most MAX_SCANNED_ROWS per call); only
- * a null `next` means the end.
- */
+/** Sessions newest first (ties by id); with `activeOnly` only those neither revoked nor expired, filtered in the query. */
 export async function listSessions(
   store: Store,
   query: ListQuery & { activeOnly: boolean },
   now: number,
   nodeHeartbeatMs: number,
 ): Promise<Page<SessionListing>> {
-  const { username, limit, activeOnly } = query
-  const picked: SessionWithUsername[] = []
-  let cursor = query.cursor
-  let scanned = 0
-  let next: PageCursor | null = null
-  for (;;) {
-    const page = await store.listSessions({ username, limit: activeOnly ? MAX_PAGE_LIMIT : limit, cursor })
-    let full = false
-    for (const [i, s] of page.rows.entries()) {
-      scanned++
-      if (!activeOnly || isSessionLive(s, now)) picked.push(s)
-      if (picked.length === limit) {
-        full = true
-        next = i < page.rows.length - 1 || page.next !== null ? { at: s.createdAt, id: s.id } : null
-        break
-      }
-    }
-    if (full || page.next === null) break
-    cursor = page.next
-    if (scanned >= MAX_SCANNED_ROWS) {
-      next = cursor
-      break
-    }
-  }
-  return { rows: await withConnectionCounts(store, picked, liveNodesSince(nodeHeartbeatMs, now)), next }
+  const { username, limit, cursor, activeOnly } = query
+  const page = await store.listSessions({ username, limit, cursor, ...(activeOnly ? { activeAt: now } : {}) })
+  return { rows: await withConnectionCounts(store, page.rows, liveNodesSince(nodeHeartbeatMs, now)), next: page.next }
 }
 
 async function withConnectionCounts(store: Store, sessions: SessionWithUsername[], aliveSince: number): Promise<SessionListing[]> {

@@ -36,8 +36,7 @@ export function parsePostgresUrl(url: string): PostgresTarget {
 /** bigint (int8) columns hold epoch milliseconds and counts: read them as numbers, not strings. */
 const INT8_OID = 20
 const types: pg.CustomTypesConfig = {
-  getTypeParser: (oid, format) =>
-    oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+  getTypeParser: (oid, format) => (oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)),
 }
 
 export interface PoolOptions {
@@ -87,8 +86,7 @@ export interface TransactionRetry {
 }
 
 /** The jittered pause after `failed` aborted attempts: half fixed, half random, doubling each time. */
-const retryPauseMs = (failed: number, random: () => number) =>
-  TRANSACTION_RETRY_BASE_MS * 2 ** (failed - 1) * (0.5 + random() / 2)
+const retryPauseMs = (failed: number, random: () => number) => TRANSACTION_RETRY_BASE_MS * 2 ** (failed - 1) * (0.5 + random() / 2)
 
 /**
  * Runs `work` in one transaction on one pooled connection: COMMIT on success, ROLLBACK on a throw.
@@ -96,11 +94,7 @@ const retryPauseMs = (failed: number, random: () => number) =>
  * is run again from the start (up to TRANSACTION_ATTEMPTS in all); `work` must do nothing but
  * queries on its connection.
  */
-export async function inTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-  retry: TransactionRetry = {},
-): Promise<T> {
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, retry: TransactionRetry = {}): Promise<T> {
   const attempts = retry.attempts ?? TRANSACTION_ATTEMPTS
   for (let attempt = 1; ; attempt++) {
     try {

@@ -10,8 +10,24 @@ import fc from 'fast-check'
 
 /** Query strings near what the routes read, and broken ones. */
 export const QUERY_PARTS = [
-  'username=fuzzer', 'username=', 'username=%zz', 'username=a%00b', 'token=x', 'TOKEN=$TOKEN', 'limit=1', 'limit=-1',
-  'limit=abc', 'limit=1&limit=2', 'cursor=garbage', 'cursor=', 'state=active', 'state=bogus', 'a=%', 'x', '=', '&&',
+  'username=fuzzer',
+  'username=',
+  'username=%zz',
+  'username=a%00b',
+  'token=x',
+  'TOKEN=$TOKEN',
+  'limit=1',
+  'limit=-1',
+  'limit=abc',
+  'limit=1&limit=2',
+  'cursor=garbage',
+  'cursor=',
+  'state=active',
+  'state=bogus',
+  'a=%',
+  'x',
+  '=',
+  '&&',
 ]
 
 const splice = (path: string, at: number, insert: string, remove = 0) => {
@@ -84,7 +100,14 @@ const headerValueOf = (good: string[]) =>
 /** Known fields with values worth trying, the WebSocket ones included. */
 export const FIELDS: Record<string, string[]> = {
   Host: ['127.0.0.1:$PORT', 'localhost', '', '[::1]:80', 'a b', 'a/b'],
-  'Content-Type': ['application/json', 'APPLICATION/JSON; charset=utf-8', 'text/plain', 'application/json, text/plain', 'application/jsonx', 'application/json;'],
+  'Content-Type': [
+    'application/json',
+    'APPLICATION/JSON; charset=utf-8',
+    'text/plain',
+    'application/json, text/plain',
+    'application/jsonx',
+    'application/json;',
+  ],
   Token: ['$TOKEN', '$ADMIN_TOKEN', 'nope', 'x'.repeat(257)],
   Username: ['fuzzer', 'FUZZER', 'admin', 'nobody'],
   Authorization: ['Bearer $SERVICE_TOKEN', 'bearer $SERVICE_TOKEN', 'Bearer nope', 'Bearer', 'Basic YTpi', `Bearer ${'t'.repeat(300)}`],
@@ -93,8 +116,15 @@ export const FIELDS: Record<string, string[]> = {
   'Sec-WebSocket-Key': ['dGhlIHNhbXBsZSBub25jZQ==', 'short', 'dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25jZQ===', '!!!!!!!!!!!!!!!!!!!!!!=='],
   'Sec-WebSocket-Version': ['13', '8', '12', '13, 8', 'x'],
   'Sec-WebSocket-Protocol': [
-    'chatgate.v1', 'chatgate.v1, token.$TOKEN, username.fuzzer', 'token.$TOKEN, username.fuzzer', 'chatgate.v1, token.x, username.fuzzer',
-    'chatgate.v1,,x', 'chatgate.v1, chatgate.v1', 'a b', 'é', `chatgate.v1, ${'p'.repeat(2_000)}`,
+    'chatgate.v1',
+    'chatgate.v1, token.$TOKEN, username.fuzzer',
+    'token.$TOKEN, username.fuzzer',
+    'chatgate.v1, token.x, username.fuzzer',
+    'chatgate.v1,,x',
+    'chatgate.v1, chatgate.v1',
+    'a b',
+    'é',
+    `chatgate.v1, ${'p'.repeat(2_000)}`,
   ],
   'Sec-WebSocket-Extensions': ['permessage-deflate', 'permessage-deflate; client_max_window_bits', ';;'],
   Expect: ['100-continue', '100-Continue', 'weird'],
@@ -107,20 +137,48 @@ export const FIELDS: Record<string, string[]> = {
 
 /** One header line: a known field with any of its values, a random one, or a malformed line. */
 export const field: fc.Arbitrary<[string, string]> = fc.oneof(
-  { arbitrary: fc.tuple(fc.constantFrom(...Object.keys(FIELDS)), fc.nat()).chain(([name, how]) => fc.tuple(fc.constant(recase(name, how)), headerValueOf(FIELDS[name]!))), weight: 8 },
+  {
+    arbitrary: fc
+      .tuple(fc.constantFrom(...Object.keys(FIELDS)), fc.nat())
+      .chain(([name, how]) => fc.tuple(fc.constant(recase(name, how)), headerValueOf(FIELDS[name]!))),
+    weight: 8,
+  },
   fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/), headerValueOf(['v'])),
-  fc.constantFrom<[string, string]>(['Bad Name', 'x'], ['Bad:Name', 'x'], ['', 'empty name'], [' Leading', 'space'], ['X-Folded', 'a\r\n folded'], ['X-\u00e9', 'latin1 name']),
+  fc.constantFrom<[string, string]>(
+    ['Bad Name', 'x'],
+    ['Bad:Name', 'x'],
+    ['', 'empty name'],
+    [' Leading', 'space'],
+    ['X-Folded', 'a\r\n folded'],
+    ['X-\u00e9', 'latin1 name'],
+  ),
 )
 
 /** Credentials as a client may send them, right or wrong. */
 export const credentials = fc.constantFrom<[string, string][]>(
-  [['Token', '$TOKEN'], ['Username', 'fuzzer']],
-  [['Token', '$ADMIN_TOKEN'], ['Username', 'admin']],
+  [
+    ['Token', '$TOKEN'],
+    ['Username', 'fuzzer'],
+  ],
+  [
+    ['Token', '$ADMIN_TOKEN'],
+    ['Username', 'admin'],
+  ],
   [['Authorization', 'Bearer $SERVICE_TOKEN']],
-  [['Token', '$TOKEN'], ['Username', 'fuzzer'], ['Token', '$TOKEN']],
+  [
+    ['Token', '$TOKEN'],
+    ['Username', 'fuzzer'],
+    ['Token', '$TOKEN'],
+  ],
   [['Token', '$TOKEN']],
-  [['Token', '$ADMIN_TOKEN'], ['Username', 'fuzzer']],
-  [['Token', 'nope'], ['Username', 'fuzzer']],
+  [
+    ['Token', '$ADMIN_TOKEN'],
+    ['Username', 'fuzzer'],
+  ],
+  [
+    ['Token', 'nope'],
+    ['Username', 'fuzzer'],
+  ],
   [],
 )
 
@@ -158,15 +216,27 @@ const object = (fields: Record<string, fc.Arbitrary<unknown>>, required: string[
 export const ROUTE_BODIES: Record<string, fc.Arbitrary<string>> = {
   login: object({ username: mostly('fuzzer'), password: mostly('password-123'), device_name: value }, ['username', 'password']),
   register: object({ username: newName, password: mostly('password-123'), device_name: value }, ['username', 'password']),
-  password: object({ old_password: mostly('password-123'), new_password: fc.constantFrom('password-123', 'short', 'p'.repeat(73), 7, null) }, ['old_password', 'new_password']),
+  password: object({ old_password: mostly('password-123'), new_password: fc.constantFrom('password-123', 'short', 'p'.repeat(73), 7, null) }, [
+    'old_password',
+    'new_password',
+  ]),
   apiUser: object(
-    { nickName: newName, email: newName.map((n) => (typeof n === 'string' ? `${n}@example.com` : n)), password: mostly('password-123'), profile: fc.oneof({ arbitrary: record({ firstName: value, lastName: value }, []), weight: 3 }, value), deviceName: value },
+    {
+      nickName: newName,
+      email: newName.map((n) => (typeof n === 'string' ? `${n}@example.com` : n)),
+      password: mostly('password-123'),
+      profile: fc.oneof({ arbitrary: record({ firstName: value, lastName: value }, []), weight: 3 }, value),
+      deviceName: value,
+    },
     ['nickName', 'email', 'password'],
   ),
   apiSession: object({ email: mostly('fuzzer@example.com'), password: mostly('password-123'), deviceName: value }, ['email', 'password']),
   backoffice: object({ username: mostly('admin'), email: value, password: mostly('admin-password-123') }, ['password']),
   // Sometimes nested around the 32-level limit, or far past it (what JSON.stringify of the event would recurse into).
-  push: fc.oneof(object({ data: anyJson }, ['data']), fc.constantFrom(30, 31, 32, 5_000, 7_000).map((n) => `{"data":${deep(n)}}`)),
+  push: fc.oneof(
+    object({ data: anyJson }, ['data']),
+    fc.constantFrom(30, 31, 32, 5_000, 7_000).map((n) => `{"data":${deep(n)}}`),
+  ),
   proto: fc.constant('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}'),
 }
 
@@ -213,9 +283,15 @@ export const framing: fc.Arbitrary<Framing> = fc.oneof(
   {
     arbitrary: fc.record<Extract<Framing, { kind: 'chunked' }>>({
       kind: fc.constant('chunked'),
-      te: fc.oneof({ arbitrary: fc.constant('chunked'), weight: 3 }, fc.constantFrom('CHUNKED', 'gzip, chunked', 'chunked, gzip', 'identity', 'chunked, chunked', 'chunked\u0000')),
+      te: fc.oneof(
+        { arbitrary: fc.constant('chunked'), weight: 3 },
+        fc.constantFrom('CHUNKED', 'gzip, chunked', 'chunked, gzip', 'identity', 'chunked, chunked', 'chunked\u0000'),
+      ),
       pieces: fc.integer({ min: 1, max: 4 }),
-      flaw: fc.oneof({ arbitrary: fc.constant<ChunkFlaw>('none'), weight: 3 }, fc.constantFrom<ChunkFlaw>('extension', 'trailer', 'bad-size', 'size-too-big', 'no-last-chunk', 'no-crlf')),
+      flaw: fc.oneof(
+        { arbitrary: fc.constant<ChunkFlaw>('none'), weight: 3 },
+        fc.constantFrom<ChunkFlaw>('extension', 'trailer', 'bad-size', 'size-too-big', 'no-last-chunk', 'no-crlf'),
+      ),
       alsoLength: fc.boolean(),
     }),
     weight: 2,

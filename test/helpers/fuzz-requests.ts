@@ -1,7 +1,21 @@
 import fc from 'fast-check'
 import {
-  absolutePrefix, body, credentials, field, FIELDS, framing, method, PATH_EDITS, pathEdit, QUERY_PARTS, recase,
-  ROUTE_BODIES, utf8, version, wildTarget, type Framing,
+  absolutePrefix,
+  body,
+  credentials,
+  field,
+  FIELDS,
+  framing,
+  method,
+  PATH_EDITS,
+  pathEdit,
+  QUERY_PARTS,
+  recase,
+  ROUTE_BODIES,
+  utf8,
+  version,
+  wildTarget,
+  type Framing,
 } from './fuzz-parts.js'
 
 /**
@@ -62,46 +76,52 @@ const ENDPOINTS: [string, string, Auth, keyof typeof ROUTE_BODIES | null][] = [
 
 const CALLER: Record<Auth, [string, string][]> = {
   none: [],
-  user: [['Token', '$TOKEN'], ['Username', 'fuzzer']],
-  admin: [['Token', '$ADMIN_TOKEN'], ['Username', 'admin']],
+  user: [
+    ['Token', '$TOKEN'],
+    ['Username', 'fuzzer'],
+  ],
+  admin: [
+    ['Token', '$ADMIN_TOKEN'],
+    ['Username', 'admin'],
+  ],
 }
 
 const SERVICE: [string, string][] = [['Authorization', 'Bearer $SERVICE_TOKEN']]
 
 /** A valid request to one of the real routes, with the caller's credentials and a body for it. */
-const validRequest: fc.Arbitrary<FuzzRequest> = fc
-  .constantFrom(...ENDPOINTS)
-  .chain(([m, target, auth, bodyName]) =>
-    fc.record({
-      method: fc.constant(m),
-      target: fc.constant(target),
-      version: fc.constant('HTTP/1.1'),
-      eol: fc.constant('\r\n'),
-      headers: (auth === 'admin' ? fc.constantFrom(CALLER.admin, SERVICE) : fc.constant(CALLER[auth])).map((creds): [string, string][] => [['Host', '127.0.0.1:$PORT'], ...(bodyName ? [['Content-Type', 'application/json'] as [string, string]] : []), ...creds]),
-      body: bodyName ? ROUTE_BODIES[bodyName]!.map(utf8) : fc.constant(new Uint8Array(0)),
-      framing: fc.constant<Framing>(bodyName ? { kind: 'length', delta: 0 } : { kind: 'none' }),
-    }),
-  )
+const validRequest: fc.Arbitrary<FuzzRequest> = fc.constantFrom(...ENDPOINTS).chain(([m, target, auth, bodyName]) =>
+  fc.record({
+    method: fc.constant(m),
+    target: fc.constant(target),
+    version: fc.constant('HTTP/1.1'),
+    eol: fc.constant('\r\n'),
+    headers: (auth === 'admin' ? fc.constantFrom(CALLER.admin, SERVICE) : fc.constant(CALLER[auth])).map((creds): [string, string][] => [
+      ['Host', '127.0.0.1:$PORT'],
+      ...(bodyName ? [['Content-Type', 'application/json'] as [string, string]] : []),
+      ...creds,
+    ]),
+    body: bodyName ? ROUTE_BODIES[bodyName]!.map(utf8) : fc.constant(new Uint8Array(0)),
+    framing: fc.constant<Framing>(bodyName ? { kind: 'length', delta: 0 } : { kind: 'none' }),
+  }),
+)
 
 /** A valid upgrade to /ws by the fuzzing user: credentials as headers or as subprotocols. */
-const validUpgrade: fc.Arbitrary<FuzzRequest> = fc
-  .tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.boolean())
-  .map(([key, inProtocols]) => ({
-    method: 'GET',
-    target: '/ws',
-    version: 'HTTP/1.1',
-    eol: '\r\n',
-    headers: [
-      ['Host', '127.0.0.1:$PORT'],
-      ['Connection', 'Upgrade'],
-      ['Upgrade', 'websocket'],
-      ['Sec-WebSocket-Version', '13'],
-      ['Sec-WebSocket-Key', Buffer.from(key).toString('base64')],
-      ...(inProtocols ? [['Sec-WebSocket-Protocol', 'chatgate.v1, token.$TOKEN, username.fuzzer'] as [string, string]] : CALLER.user),
-    ],
-    body: new Uint8Array(0),
-    framing: { kind: 'none' },
-  }))
+const validUpgrade: fc.Arbitrary<FuzzRequest> = fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.boolean()).map(([key, inProtocols]) => ({
+  method: 'GET',
+  target: '/ws',
+  version: 'HTTP/1.1',
+  eol: '\r\n',
+  headers: [
+    ['Host', '127.0.0.1:$PORT'],
+    ['Connection', 'Upgrade'],
+    ['Upgrade', 'websocket'],
+    ['Sec-WebSocket-Version', '13'],
+    ['Sec-WebSocket-Key', Buffer.from(key).toString('base64')],
+    ...(inProtocols ? [['Sec-WebSocket-Protocol', 'chatgate.v1, token.$TOKEN, username.fuzzer'] as [string, string]] : CALLER.user),
+  ],
+  body: new Uint8Array(0),
+  framing: { kind: 'none' },
+}))
 
 /** One thing done wrong (or just differently) to a request. */
 type Fault =
@@ -187,7 +207,10 @@ function applyFault(r: FuzzRequest, f: Fault): FuzzRequest {
 /** A request built from random parts throughout: almost never valid, reaching every early refusal. */
 const wildRequest: fc.Arbitrary<FuzzRequest> = fc.record({
   method,
-  target: fc.oneof(wildTarget, fc.tuple(absolutePrefix, fc.constantFrom(...ENDPOINTS.map((e) => e[1]))).map(([a, t]) => a + t)),
+  target: fc.oneof(
+    wildTarget,
+    fc.tuple(absolutePrefix, fc.constantFrom(...ENDPOINTS.map((e) => e[1]))).map(([a, t]) => a + t),
+  ),
   version: fc.oneof(fc.constant('HTTP/1.1'), version),
   eol: fc.constantFrom('\r\n', '\n'),
   headers: fc.array(field, { maxLength: 6 }),
@@ -212,7 +235,10 @@ export const request: fc.Arbitrary<FuzzRequest> = fc.oneof(
  */
 export const fuzzCase = fc.record({
   first: request,
-  second: fc.oneof({ arbitrary: fc.constant(undefined), weight: 5 }, request.filter((r) => r.method !== 'HEAD')),
+  second: fc.oneof(
+    { arbitrary: fc.constant(undefined), weight: 5 },
+    request.filter((r) => r.method !== 'HEAD'),
+  ),
   splitAt: fc.option(fc.nat(), { nil: undefined, freq: 3 }),
 })
 

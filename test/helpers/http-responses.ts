@@ -71,7 +71,13 @@ export function parseResponses(bytes: Buffer, options: ParseOptions): WireParse 
       return { ...out, switched: true }
     }
     const informational = response.status < 200
-    const framed = readBody(bytes, at, response, informational || response.status === 204 || response.status === 304 || (options.bodiless?.(finals) ?? false), options.closed)
+    const framed = readBody(
+      bytes,
+      at,
+      response,
+      informational || response.status === 204 || response.status === 304 || (options.bodiless?.(finals) ?? false),
+      options.closed,
+    )
     if (typeof framed === 'string') return fail(framed)
     if (framed === null) return { ...out, partial: true }
     response.body = framed.body
@@ -90,7 +96,10 @@ function readBody(bytes: Buffer, at: number, r: WireResponse, none: boolean, clo
   if (cl.length > 0 && (!cl.every((v) => /^\d{1,15}$/.test(v)) || new Set(cl).size > 1)) return `bad Content-Length ${JSON.stringify(cl)}`
   if (none) return { body: Buffer.alloc(0), next: at }
   if (te.length > 0) {
-    const codings = te.join(',').split(',').map((t) => t.trim().toLowerCase())
+    const codings = te
+      .join(',')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
     if (codings.at(-1) !== 'chunked' || codings.filter((c) => c === 'chunked').length > 1) return `bad Transfer-Encoding ${JSON.stringify(te)}`
     return readChunked(bytes, at, closed)
   }

@@ -89,9 +89,7 @@ export async function startNodeProcess(env: Record<string, string>, startTimeout
         const line = logs.find(match)
         if (line) resolve(line)
       }
-      void exited.then(({ code, signal }) =>
-        reject(new Error(`node exited (${code ?? signal}) while waiting for ${what}; output:\n${out.slice(-3000)}`)),
-      )
+      void exited.then(({ code, signal }) => reject(new Error(`node exited (${code ?? signal}) while waiting for ${what}; output:\n${out.slice(-3000)}`)))
     })
     waiters.add(check)
     return within(seen, ms, what).finally(() => waiters.delete(check))

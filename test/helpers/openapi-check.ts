@@ -23,7 +23,13 @@ function operationsOf(base: string): Promise<Operation[] | null> {
       for (const [template, methods] of Object.entries(doc.paths)) {
         const source = template.split('/').map((seg) => (seg.startsWith('{') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
         for (const [method, op] of Object.entries(methods)) {
-          out.push({ method: method.toUpperCase(), template, pattern: new RegExp(`^${source.join('/')}/?$`), params: (template.match(/\{/g) ?? []).length, responses: op.responses })
+          out.push({
+            method: method.toUpperCase(),
+            template,
+            pattern: new RegExp(`^${source.join('/')}/?$`),
+            params: (template.match(/\{/g) ?? []).length,
+            responses: op.responses,
+          })
         }
       }
       // A literal segment wins over a parameter (`/session/others` before `/session/{session_id}`).
@@ -51,6 +57,8 @@ export async function checkResponse(base: string, method: string, path: string, 
   if (!schema) return
   const validate = ajv.compile(schema)
   if (!validate(body)) {
-    throw new Error(`${method} ${path} → ${status} does not match /openapi.json (${op.template}): ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`)
+    throw new Error(
+      `${method} ${path} → ${status} does not match /openapi.json (${op.template}): ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+    )
   }
 }

@@ -26,7 +26,10 @@ export async function writeDirectly(databaseUrl: string, sql: string, params: un
   try {
     if (schema) await client.query(`SET search_path TO "${schema.replaceAll('"', '""')}"`)
     let n = 0
-    const res = await client.query(sql.replace(/\?/g, () => `$${++n}`), params)
+    const res = await client.query(
+      sql.replace(/\?/g, () => `$${++n}`),
+      params,
+    )
     return res.rowCount ?? 0
   } finally {
     await client.end()

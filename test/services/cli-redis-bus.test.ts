@@ -52,11 +52,15 @@ test('cli › should close a revoked socket over the Redis bus, and have exactly
   assert.is((await request(b.url, 'GET', '/session', { headers: authHeaders(user.token, user.username) })).status, 401)
 
   // The CLI names one live node to count it: the sum over nodes is exactly one.
-  const counted = await waitFor(async () => {
-    const [ca, cb] = await Promise.all([cliActionsCounted(a), cliActionsCounted(b)])
-    const sum = (ca.revoke_session ?? 0) + (cb.revoke_session ?? 0)
-    return sum > 0 ? sum : null
-  }, 5_000, 'a node to count the CLI action')
+  const counted = await waitFor(
+    async () => {
+      const [ca, cb] = await Promise.all([cliActionsCounted(a), cliActionsCounted(b)])
+      const sum = (ca.revoke_session ?? 0) + (cb.revoke_session ?? 0)
+      return sum > 0 ? sum : null
+    },
+    5_000,
+    'a node to count the CLI action',
+  )
   assert.is(counted, 1)
   const revokedMetric = /chatgate_sessions_revoked_total\{reason="revoked_by_admin"\} 1/
   const withRevocation = await Promise.all(nodes.map(async (n) => revokedMetric.test((await request(n.url, 'GET', '/metrics')).body)))

@@ -90,20 +90,21 @@ failures('should keep both nodes serving through a Redis outage, revoke through 
   // Redis is back: both nodes resubscribe and cross-node events flow again without a restart.
   await bringRedisBack(proxy)
   for (const node of [a, b]) {
-    await node.waitForLog(
-      (l) => l.msg === 'redis connection restored' && String(l.connection).includes(':sub:'),
-      15_000,
-      'the node to resubscribe',
-    )
+    await node.waitForLog((l) => l.msg === 'redis connection restored' && String(l.connection).includes(':sub:'), 15_000, 'the node to resubscribe')
   }
   let n = 0
   await waitFor(async () => (await push(b, 'weather', `after-${n++}`)).body.result?.delivered === 1, 15_000, 'a push to cross over again')
   const event = await keptSocket.next()
   assert.is(event.type, 'event')
   assert.match(String(event.data), /^after-\d+$/)
-  assert.not.ok(keptSocket.messages.some((f) => f.type === 'event' && f.data === 'during'), 'the push made during the outage is not replayed')
+  assert.not.ok(
+    keptSocket.messages.some((f) => f.type === 'event' && f.data === 'during'),
+    'the push made during the outage is not replayed',
+  )
   // And a duplicate is replaced across nodes again.
-  await connectOk(b.url, { token: kept.token, username: 'weather' }).then(({ client }) => within(keptSocket.closed, 2_000, 'the replace').then(() => client.close()))
+  await connectOk(b.url, { token: kept.token, username: 'weather' }).then(({ client }) =>
+    within(keptSocket.closed, 2_000, 'the replace').then(() => client.close()),
+  )
   assert.equal(keptSocket.closeInfo, { code: 4500, reason: 'SESSION_REPLACED' })
   for (const node of [a, b]) assert.not.ok(node.stderr().includes('Unhandled'), node.stderr())
 })
@@ -119,9 +120,15 @@ failures('should drop the devices of a node killed with -9 from every listing an
   const killedAt = performance.now()
   await onC.client.waitClose(5_000)
   const listedNodes = async () => (await listDevices(a, 'survivor')).map((d) => d.node_id)
-  await waitFor(async () => (await listedNodes()).join() === 'node-a', 10_000, 'the dead node\'s device to leave the listing')
+  await waitFor(async () => (await listedNodes()).join() === 'node-a', 10_000, "the dead node's device to leave the listing")
   const rowsOfC = async () =>
-    Number((await pgAdmin(`SELECT (SELECT count(*) FROM ${cluster.schema}.connections WHERE node_id = 'node-c') + (SELECT count(*) FROM ${cluster.schema}.nodes WHERE id = 'node-c') AS n`)).rows[0].n)
+    Number(
+      (
+        await pgAdmin(
+          `SELECT (SELECT count(*) FROM ${cluster.schema}.connections WHERE node_id = 'node-c') + (SELECT count(*) FROM ${cluster.schema}.nodes WHERE id = 'node-c') AS n`,
+        )
+      ).rows[0].n,
+    )
   await waitFor(async () => (await rowsOfC()) === 0, 10_000, 'the dead node and its rows to be purged')
   const purgedAfterMs = performance.now() - killedAt
   assert.ok(purgedAfterMs < 30_000, `purged ${purgedAfterMs} ms after the kill`)
@@ -131,7 +138,10 @@ failures('should drop the devices of a node killed with -9 from every listing an
     env: { DATABASE_URL: cluster.databaseUrl, NODE_HEARTBEAT_MS: String(NODE_HEARTBEAT_MS) },
   })
   assert.is(cli.code, 0, cli.stderr)
-  assert.equal(JSON.parse(cli.stdout).devices.map((d: { node_id: string }) => d.node_id), ['node-a'])
+  assert.equal(
+    JSON.parse(cli.stdout).devices.map((d: { node_id: string }) => d.node_id),
+    ['node-a'],
+  )
   await onA.client.roundTrip()
   assert.is(onA.client.closeInfo, null)
   await onA.client.close()

@@ -32,8 +32,14 @@ reject('should refuse with 409 a pair live on another node, and leave the live s
   assert.is(second.client, null, 'no socket on node B')
   await first.client.roundTrip()
   assert.is(first.client.closeInfo, null)
-  assert.not.ok(first.client.messages.some((f) => f.type === 'revoked'), 'the live socket is not told anything')
-  assert.equal((await listDevices(b, 'single')).map((d) => d.node_id), ['node-a'])
+  assert.not.ok(
+    first.client.messages.some((f) => f.type === 'revoked'),
+    'the live socket is not told anything',
+  )
+  assert.equal(
+    (await listDevices(b, 'single')).map((d) => d.node_id),
+    ['node-a'],
+  )
 
   // Once it is gone (its row too), the pair may connect on node B.
   await first.client.close()

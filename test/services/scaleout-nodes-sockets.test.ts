@@ -57,14 +57,18 @@ nodes('should replace a pair live on node A with revoked + 4500 when it connects
   // The new socket is not touched: it still answers, and the pair is listed once, on node B.
   await fresh.client.roundTrip()
   assert.is(fresh.client.closeInfo, null)
-  await waitFor(async () => {
-    const listed = await listDevices(a, 'twin')
-    return listed.length === 1 && listed[0]!.node_id === 'node-b'
-  }, 5_000, 'only the node-b socket to be listed')
+  await waitFor(
+    async () => {
+      const listed = await listDevices(a, 'twin')
+      return listed.length === 1 && listed[0]!.node_id === 'node-b'
+    },
+    5_000,
+    'only the node-b socket to be listed',
+  )
   await fresh.client.close()
 })
 
-nodes('should close a socket on node A when node B\'s admin API revokes its session', async ({ a, b }) => {
+nodes("should close a socket on node A when node B's admin API revokes its session", async ({ a, b }) => {
   await registerUser(a.url, 'revokee')
   const kept = await deviceOn(a, 'revokee', 'tablet')
   const doomed = await deviceOn(a, 'revokee', 'phone')
@@ -91,7 +95,7 @@ nodes('should close the other devices on node A when the password is changed thr
   await onC.client.close()
 })
 
-nodes('should close the user\'s sockets on every node when node B disables the account', async ({ a, b, c }) => {
+nodes("should close the user's sockets on every node when node B disables the account", async ({ a, b, c }) => {
   await registerUser(a.url, 'banned')
   const onA = await deviceOn(a, 'banned', 'one')
   const onC = await deviceOn(c, 'banned', 'two')
@@ -143,15 +147,17 @@ nodes('should push to devices on two nodes through a third and answer delivered:
     assert.equal(await onB.client.ignore('devices').next(), { type: 'event', data })
   }
   await other.client.roundTrip()
-  assert.not.ok(other.client.messages.some((f) => f.type === 'event'), 'another user gets nothing')
+  assert.not.ok(
+    other.client.messages.some((f) => f.type === 'event'),
+    'another user gets nothing',
+  )
   for (const d of [onA, onB, other]) await d.client.close()
 })
 
 nodes('should share one login budget between nodes: 429 on node B once node A spent it', async ({ cluster, a, b, c }) => {
   await registerUser(a.url, 'guarded')
   await registerUser(a.url, 'unrelated')
-  const attempt = (node: NodeProcess, username: string, password: string) =>
-    request(node.url, 'POST', '/session', { body: { username, password } })
+  const attempt = (node: NodeProcess, username: string, password: string) => request(node.url, 'POST', '/session', { body: { username, password } })
   for (let i = 0; i < LOGIN_BUDGET; i++) {
     const res = await attempt(a, 'guarded', 'wrong-password')
     assert.is(res.status, 401, `attempt ${i + 1} on node A is judged, not limited`)

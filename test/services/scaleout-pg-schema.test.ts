@@ -26,13 +26,8 @@ const open = async (url: string, options: Parameters<typeof openPostgresStore>[1
 const versions = async (schema: string) =>
   (await pgAdmin<{ version: number }>(`SELECT version FROM ${schema}.schema_version ORDER BY version`)).rows.map((r) => r.version)
 const hasColumn = async (schema: string, table: string, column: string) =>
-  (
-    await pgAdmin('SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3', [
-      schema,
-      table,
-      column,
-    ])
-  ).rowCount === 1
+  (await pgAdmin('SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3', [schema, table, column]))
+    .rowCount === 1
 
 function cleanEach(s: ReturnType<typeof suite>) {
   s.after.each(async () => {
@@ -198,10 +193,9 @@ tokens('should look a session up by token hash through the unique index', async 
   const plan = await withPgClient(async (c) => {
     await c.query(`SET search_path TO ${schema}`)
     await c.query('SET enable_seqscan = off')
-    const r = await c.query(
-      'EXPLAIN SELECT s.*, u.username, u.role, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1',
-      [s.tokenHash],
-    )
+    const r = await c.query('EXPLAIN SELECT s.*, u.username, u.role, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1', [
+      s.tokenHash,
+    ])
     return r.rows.map((row) => row['QUERY PLAN'] as string).join('\n')
   })
   assert.match(plan, /sessions_token_hash_unique/)

@@ -193,10 +193,14 @@ outages('should reconnect and resubscribe after the server kills its connections
   assert.is(before.length, 2, 'A has one publisher and one subscriber connection')
   for (const id of before) assert.is(await admin.call('CLIENT', 'KILL', 'ID', id), 1)
 
-  await waitFor(async () => {
-    const now = await mine()
-    return now.length === 2 && now.every((id) => !before.includes(id))
-  }, 15_000, 'A to open two new connections')
+  await waitFor(
+    async () => {
+      const now = await mine()
+      return now.length === 2 && now.every((id) => !before.includes(id))
+    },
+    15_000,
+    'A to open two new connections',
+  )
   await flows(a.bus, b.got, 'events from A after the kill')
   await flows(b.bus, a.got, 'events to A after the kill (resubscribed)')
 })

@@ -30,7 +30,15 @@ ${commonHelp}
     else
       io.out(
         renderTable(
-          [{ header: 'SESSION', max: 36 }, { header: 'USER' }, { header: 'DEVICE', max: 24 }, { header: 'IP', max: 39 }, { header: 'NODE', max: 24 }, { header: 'CONNECTED' }, { header: 'USER AGENT', max: 40 }],
+          [
+            { header: 'SESSION', max: 36 },
+            { header: 'USER' },
+            { header: 'DEVICE', max: 24 },
+            { header: 'IP', max: 39 },
+            { header: 'NODE', max: 24 },
+            { header: 'CONNECTED' },
+            { header: 'USER AGENT', max: 40 },
+          ],
           rows.map((d) => [d.session_id, d.username, d.device_name, d.ip, d.node_id, shortTime(d.connected_at), d.user_agent]),
         ),
       )

@@ -12,9 +12,7 @@ const Cursor = z.string().nullable()
 
 /** Who did it, for the audit line: never a token. */
 const actorOf = (caller: AdminCaller) =>
-  caller.kind === 'service'
-    ? { actor: 'service' }
-    : { actor: 'admin', actor_user_id: caller.auth.user.id, actor_session_id: caller.auth.session.id }
+  caller.kind === 'service' ? { actor: 'service' } : { actor: 'admin', actor_user_id: caller.auth.user.id, actor_session_id: caller.auth.session.id }
 
 /** Operators' routes (`/admin/*`): an admin's backoffice session or the service token. */
 export function adminRoutes({ config, store, sessions, accounts, log, now, metrics, deliverer }: RouteDeps): Route[] {
