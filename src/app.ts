@@ -30,6 +30,7 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { memoryBackend, type LimiterBackend } from './limits/backend.js'
 import { createLimits, type Limits } from './limits/limits.js'
 import type { EventDeliverer } from './cluster/push.js'
+import { AuditTrail } from './operators/audit.js'
 import { VERSION } from './version.js'
 import type { Store } from './store/types.js'
 
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): App {
     now,
     metrics,
     deliverer: deps.deliverer ?? gateway,
+    audit: new AuditTrail({ store, log, nodeId: gateway.nodeId, now }),
     isDraining: () => draining,
   }
   // The CLI names one live node to count each of its actions, so sums across nodes stay exact.
