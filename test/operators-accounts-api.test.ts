@@ -82,7 +82,10 @@ test('accounts api › should list accounts newest first with filters in pages, 
   const first = await call('GET', '/admin/users?q=lst&limit=2')
   assert.equal(first.body.result.users.length, 2)
   const second = await call('GET', `/admin/users?q=lst&limit=2&cursor=${first.body.result.next_cursor}`)
-  assert.equal(second.body.result.users.map((u: any) => u.username), ['lst-a'])
+  assert.equal(
+    second.body.result.users.map((u: any) => u.username),
+    ['lst-a'],
+  )
   assert.is(second.body.result.next_cursor, null)
 
   const chosen = (await call('GET', '/admin/users?q=chosen')).body.result.users[0]
@@ -128,7 +131,10 @@ test('accounts api › should set roles, refusing to demote the last enabled adm
   const last = await call('PUT', '/admin/users/admin/role', { role: 'user' })
   assert.is(last.status, 409)
   assert.is(code(last), 'LAST_ADMIN')
-  assert.equal((await call('GET', '/admin/users?q=admin&role=admin')).body.result.users.map((u: any) => u.username), ['admin'])
+  assert.equal(
+    (await call('GET', '/admin/users?q=admin&role=admin')).body.result.users.map((u: any) => u.username),
+    ['admin'],
+  )
   assert.is((await call('GET', '/admin/devices')).status, 200, 'still an admin')
 })
 
@@ -191,10 +197,8 @@ test('accounts api › should record every action once, newest first, with who, 
     ],
     'one entry per action that changed something; reads and refused calls are not actions',
   )
-  assert.ok(mine.every((e) => e.node_id === srv.app.gateway.nodeId && /^\d{4}-\d\d-\d\dT.*Z$/.test(e.at)))
-  const lines = srv.logs
-    .map((l) => JSON.parse(l))
-    .filter((l) => l.event === 'admin_action' && l.level === 30 && l.target === 'audited')
+  assert.ok(mine.every((e) => e.node_id === srv.app.gateway.nodeId && /^\d{4}-\d\d-\d\dT.*Z$/.test(e.at ?? '')))
+  const lines = srv.logs.map((l) => JSON.parse(l)).filter((l) => l.event === 'admin_action' && l.level === 30 && l.target === 'audited')
   assert.equal(
     lines.map((l) => l.action),
     mine.map((e) => e.action).reverse(),

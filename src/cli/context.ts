@@ -97,7 +97,10 @@ export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, wo
   const trail = new AuditTrail({ store, log, nodeId: config.nodeId ?? hostname(), now: Date.now })
   async function audit(action: string, target: string, details: Record<string, unknown>): Promise<void> {
     const [countOn] = await store.listNodes(liveNodesSince(config.nodeHeartbeatMs, Date.now()))
-    await trail.record({ actor: actor.os_user, via: 'cli', action, target, details: { ...details, os_user: actor.os_user } }, bus ? null : (countOn?.id ?? null))
+    await trail.record(
+      { actor: actor.os_user, via: 'cli', action, target, details: { ...details, os_user: actor.os_user } },
+      bus ? null : (countOn?.id ?? null),
+    )
     if (bus) publish({ type: 'operator_action', action, via: 'cli', countOn: countOn?.id ?? null, revoked })
   }
   try {

@@ -115,7 +115,12 @@ export async function createUserAsAdmin(
   input: { username: string; password?: string; role?: Role; email?: string | null },
 ): Promise<{ user: UserRow; generated: string | null }> {
   const generated = input.password === undefined ? createPassword() : null
-  const user = await accounts.createUser({ username: input.username, password: input.password ?? generated!, role: input.role ?? 'user', email: input.email ?? null })
+  const user = await accounts.createUser({
+    username: input.username,
+    password: input.password ?? generated!,
+    role: input.role ?? 'user',
+    email: input.email ?? null,
+  })
   return { user, generated }
 }
 
@@ -153,11 +158,7 @@ export async function deleteUserAsAdmin(store: Store, accounts: AccountService, 
 }
 
 /** Revokes every live session of an account (reason `revoked_by_admin`); null for an unknown user. */
-export async function revokeUserSessionsAsAdmin(
-  store: Store,
-  sessions: SessionService,
-  username: string,
-): Promise<{ user: UserRow; revoked: number } | null> {
+export async function revokeUserSessionsAsAdmin(store: Store, sessions: SessionService, username: string): Promise<{ user: UserRow; revoked: number } | null> {
   const user = await findUser(store, username)
   if (!user) return null
   const revoked = await sessions.revokeOthers(user.id, null, 'revoked_by_admin')

@@ -53,7 +53,10 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
   /** A read: a debug line only (a polling backend must not flood the log); not an action, not on record. */
   function noteRead(req: IncomingMessage, caller: AdminCaller, action: string) {
     const { actor } = actorOf(caller)
-    log.debug({ event: 'admin_action', action, actor, via: caller.kind === 'service' ? 'service' : 'http', ip: clientInfo(req, trustProxy).ip }, 'admin action (read)')
+    log.debug(
+      { event: 'admin_action', action, actor, via: caller.kind === 'service' ? 'service' : 'http', ip: clientInfo(req, trustProxy).ip },
+      'admin action (read)',
+    )
   }
   /** A change: one audit entry (row + info line) and one count in the metrics. */
   async function audit(req: IncomingMessage, caller: AdminCaller, action: string, target: string, details: Record<string, unknown> = {}) {
