@@ -31,6 +31,11 @@ import { memoryBackend, type LimiterBackend } from './limits/backend.js'
 import { createLimits, type Limits } from './limits/limits.js'
 import type { EventDeliverer } from './cluster/push.js'
 import { AuditTrail } from './operators/audit.js'
+import { AuditWatcher } from './operators/audit-watcher.js'
+import { createLiveFeed, LIVE_FEED_PATH, type LiveFeed } from './console/live-feed.js'
+import { CONSOLE_ENTRIES, consoleRoutes } from './http/routes/console.js'
+import { buildWebAssets } from './web/assets.js'
+import { parseRequestTarget } from './request/target.js'
 import { VERSION } from './version.js'
 import type { Store } from './store/types.js'
 
@@ -109,6 +114,29 @@ export function createApp(deps: AppDeps): App {
     upgradeLimit: limits.upgrade,
     backstop: backstop.upgrade,
   })
+  const feed: LiveFeed = createLiveFeed({ sessions, store, now, bus, log })
+  const auditWatcher = new AuditWatcher({
+    store,
+    log,
+    now,
+    nodeId: gateway.nodeId,
+    // The CLI's actions when no bus carried them: the row names the one node that counts each.
+    onCount: (entry) => metrics.operatorAction(entry.action, entry.via),
+    onNew: () => feed.notify('audit'),
+  })
+  const auditTrail = new AuditTrail({
+    store,
+    log,
+    nodeId: gateway.nodeId,
+    now,
+    onRecorded: (entry) => {
+      auditWatcher.markOwn(entry)
+      feed.notify('audit')
+    },
+  })
+  // The console's script and styles, built from src/ while the node starts (listen() waits for them).
+  const consoleAssets = buildWebAssets(CONSOLE_ENTRIES)
+  consoleAssets.catch(() => undefined)
   const routeDeps: RouteDeps = {
     config,
     store,
@@ -121,7 +149,7 @@ export function createApp(deps: AppDeps): App {
     now,
     metrics,
     deliverer: deps.deliverer ?? gateway,
-    audit: new AuditTrail({ store, log, nodeId: gateway.nodeId, now }),
+    audit: auditTrail,
     isDraining: () => draining,
   }
   // The CLI names one live node to count each of its actions, so sums across nodes stay exact.
@@ -131,7 +159,13 @@ export function createApp(deps: AppDeps): App {
     if (event.revoked) metrics.revoked(event.revoked.reason, event.revoked.count)
   })
   let openapi: Record<string, unknown> = {}
-  const routes = [...serviceRoutes(routeDeps, () => openapi), ...nullptrRoutes(routeDeps), ...dialogramRoutes(routeDeps), ...adminRoutes(routeDeps)]
+  const routes = [
+    ...serviceRoutes(routeDeps, () => openapi),
+    ...nullptrRoutes(routeDeps),
+    ...dialogramRoutes(routeDeps),
+    ...adminRoutes(routeDeps),
+    ...consoleRoutes(consoleAssets),
+  ]
   openapi = buildOpenApi(routes, VERSION)
   const router = new Router(routes)
   const authenticate = createAuthenticator({ sessions, serviceToken: config.serviceToken, metricsToken: config.metricsToken })
@@ -168,7 +202,8 @@ export function createApp(deps: AppDeps): App {
   server.on('clientError', answerClientError)
   server.on('upgrade', (req, socket, head) => {
     try {
-      gateway.handleUpgrade(req, socket, head)
+      if (parseRequestTarget(req.url ?? '')?.path === LIVE_FEED_PATH) feed.handleUpgrade(req, socket, head)
+      else gateway.handleUpgrade(req, socket, head)
     } catch (err) {
       backstop.upgrade(err, socket, req)
     }
@@ -180,6 +215,8 @@ export function createApp(deps: AppDeps): App {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
+    feed.close()
+    await auditWatcher.stop()
     await gateway.close()
     await closed
     clearTimeout(deadline)
@@ -200,7 +237,9 @@ export function createApp(deps: AppDeps): App {
     limits,
     gateway,
     listen: async () => {
+      await consoleAssets
       await gateway.start()
+      await auditWatcher.start()
       return new Promise((resolve, reject) => {
         server.once('error', reject)
         server.listen(config.port, config.host, () => {
