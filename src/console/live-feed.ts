@@ -136,7 +136,10 @@ export function createLiveFeed(deps: LiveFeedDeps): LiveFeed {
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy())
-    if (closed) return writeRefusal(socket, new ApiError('SHUTTING_DOWN'), req.method)
+    if (closed) {
+      writeRefusal(socket, new ApiError('SHUTTING_DOWN'), req.method)
+      return
+    }
     admit(req).then(
       (auth) => {
         if (socket.destroyed) return

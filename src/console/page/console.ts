@@ -4,6 +4,7 @@
  * a device named `<img src=x onerror=…>` is shown as those characters and never parsed as HTML.
  */
 
+// biome-ignore lint/suspicious/noExplicitAny: the answers are the admin API's JSON, read field by field
 type Json = Record<string, any>
 interface Credentials {
   token: string
@@ -40,7 +41,17 @@ const when = (iso: string) => {
 function table(headers: string[], rows: Node[][], empty: string): Node {
   if (rows.length === 0) return el('p', { class: 'empty' }, empty)
   const head = el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, h)))
-  const body = rows.map((cells) => el('tr', {}, ...cells))
+  // Each cell carries its column's name: narrow screens show rows as cards labelled by it (CSS).
+  const body = rows.map((cells) =>
+    el(
+      'tr',
+      {},
+      ...cells.map((c, i) => {
+        if (c instanceof HTMLElement) c.dataset.label = headers[i] ?? ''
+        return c
+      }),
+    ),
+  )
   return el('div', { class: 'table-wrap' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...body)))
 }
 const present = (...nodes: Child[]): (Node | string)[] => nodes.filter((n): n is Node | string => Boolean(n))
