@@ -92,11 +92,11 @@ export function createApp(deps: AppDeps): App {
     hasher,
     now,
     sessionTtlMs: config.sessionTtlMs,
-    onLogin: (kind, result) => metrics.login(kind, result),
+    onLogin: (kind, result, seconds) => metrics.login(kind, result, seconds),
     onRevoked: (sessionIds, reason) => {
       metrics.revoked(reason, sessionIds.length)
       log.info({ event: 'sessions_revoked', reason, count: sessionIds.length, session_ids: sessionIds }, 'sessions revoked')
-      bus.publish({ type: 'sessions_revoked', sessionIds, reason }).catch((err) => log.error({ err }, 'could not publish revocation'))
+      bus.publish({ type: 'sessions_revoked', sessionIds, reason, revokedAt: now() }).catch((err) => log.error({ err }, 'could not publish revocation'))
     },
   })
   const accounts = new AccountService({ store, hasher, sessions, now })
@@ -169,7 +169,13 @@ export function createApp(deps: AppDeps): App {
   openapi = buildOpenApi(routes, VERSION)
   const router = new Router(routes)
   const authenticate = createAuthenticator({ sessions, serviceToken: config.serviceToken, metricsToken: config.metricsToken })
-  const handle = createHttpHandler({ router, authenticate, log, trustProxy: config.trustProxy })
+  const handle = createHttpHandler({
+    router,
+    authenticate,
+    log,
+    trustProxy: config.trustProxy,
+    onResponse: (route, status, seconds) => metrics.httpRequest(route, status, seconds),
+  })
   const httpLimits = config.http
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.setHeader('connection', 'close')

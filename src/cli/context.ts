@@ -91,7 +91,7 @@ export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, wo
     onRevoked: (ids, reason) => {
       revoked = { reason, count: (revoked?.count ?? 0) + ids.length }
       log.info({ event: 'sessions_revoked', reason, count: ids.length, session_ids: ids, ...actor }, 'sessions revoked')
-      publish({ type: 'sessions_revoked', sessionIds: ids, reason })
+      publish({ type: 'sessions_revoked', sessionIds: ids, reason, revokedAt: Date.now() })
     },
   })
   const trail = new AuditTrail({ store, log, nodeId: config.nodeId ?? hostname(), now: Date.now })

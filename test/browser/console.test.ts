@@ -73,7 +73,7 @@ test('console › should serve the page with a strict CSP, no framing, nosniff, 
   await page.getByLabel('Password', { exact: true }).fill('password-123')
   await button('Sign in').click()
   await page.getByRole('alert').filter({ hasText: message }).waitFor()
-  assert.is(await page.evaluate(() => sessionStorage.length + localStorage.length), 0, 'nothing stored for a refused login')
+  assert.is(await page.evaluate<number>('sessionStorage.length + localStorage.length'), 0, 'nothing stored for a refused login')
 })
 
 test('console › should sign in, show a device connecting on the node live, as text, and revoke it with 4501', async () => {
@@ -82,8 +82,8 @@ test('console › should sign in, show a device connecting on the node live, as 
   await button('Sign in').click()
   await page.getByRole('heading', { name: /Connected devices/ }).waitFor()
   await page.getByText('● live').waitFor({ timeout: LIVE_MS })
-  assert.is(await page.evaluate(() => localStorage.length), 0, 'the token never goes to localStorage')
-  assert.ok(await page.evaluate(() => Boolean(sessionStorage.getItem('chatgate.console'))))
+  assert.is(await page.evaluate<number>('localStorage.length'), 0, 'the token never goes to localStorage')
+  assert.ok(await page.evaluate<boolean>("Boolean(sessionStorage.getItem('chatgate.console'))"))
   assert.not.match(page.url(), /token/i)
 
   const bob = await login(srv.url, 'bob', 'password-123', XSS)
@@ -197,7 +197,7 @@ test('console › should reach and activate every button with the keyboard alone
 /** Presses Tab until `target` has the focus (at most 200 times). */
 async function tabTo(target: ReturnType<Page['locator']>) {
   for (let i = 0; i < 200; i++) {
-    if (await target.evaluate((el) => el === document.activeElement)) return
+    if (await target.evaluate((el) => el === (globalThis as any).document.activeElement)) return
     await page.keyboard.press('Tab')
   }
   assert.unreachable(`could not reach ${await target.textContent()} with Tab`)
@@ -225,19 +225,19 @@ test('console › should be readable at 390 px and write its screenshots', async
   await page.setViewportSize({ width: 390, height: 844 })
   await button('Devices').click()
   await page.screenshot({ path: `${DOCS}console-devices-390.png`, fullPage: true })
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')
   assert.ok(overflow <= 0, `the page does not scroll sideways at 390 px (${overflow} px)`)
   await button('Audit').click()
   await page.screenshot({ path: `${DOCS}console-audit-390.png`, fullPage: true })
 })
 
 test('console › should sign out by deleting the backoffice session', async () => {
-  const saved = await page.evaluate(() => JSON.parse(sessionStorage.getItem('chatgate.console') ?? 'null'))
+  const saved = await page.evaluate<any>("JSON.parse(sessionStorage.getItem('chatgate.console') ?? 'null')")
   assert.ok(saved?.token)
   await button('Sign out').click()
   await page.getByRole('heading', { name: 'chatgate console' }).first().waitFor()
   await page.getByLabel('Username or email', { exact: true }).waitFor()
-  assert.is(await page.evaluate(() => sessionStorage.length), 0)
+  assert.is(await page.evaluate<number>('sessionStorage.length'), 0)
   const after = await request(srv.url, 'GET', '/admin/devices', { headers: authHeaders(saved.token, saved.username) })
   assert.is(after.status, 401, 'the backoffice session is gone on the server')
   assert.equal(pageErrors, [], 'no script error and no CSP violation')
