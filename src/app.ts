@@ -30,6 +30,12 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { memoryBackend, type LimiterBackend } from './limits/backend.js'
 import { createLimits, type Limits } from './limits/limits.js'
 import type { EventDeliverer } from './cluster/push.js'
+import { AuditTrail } from './operators/audit.js'
+import { AuditWatcher } from './operators/audit-watcher.js'
+import { createLiveFeed, LIVE_FEED_PATH, type LiveFeed } from './console/live-feed.js'
+import { CONSOLE_ENTRIES, consoleRoutes } from './http/routes/console.js'
+import { buildWebAssets } from './web/assets.js'
+import { parseRequestTarget } from './request/target.js'
 import { VERSION } from './version.js'
 import type { Store } from './store/types.js'
 
@@ -86,11 +92,11 @@ export function createApp(deps: AppDeps): App {
     hasher,
     now,
     sessionTtlMs: config.sessionTtlMs,
-    onLogin: (kind, result) => metrics.login(kind, result),
+    onLogin: (kind, result, seconds) => metrics.login(kind, result, seconds),
     onRevoked: (sessionIds, reason) => {
       metrics.revoked(reason, sessionIds.length)
       log.info({ event: 'sessions_revoked', reason, count: sessionIds.length, session_ids: sessionIds }, 'sessions revoked')
-      bus.publish({ type: 'sessions_revoked', sessionIds, reason }).catch((err) => log.error({ err }, 'could not publish revocation'))
+      bus.publish({ type: 'sessions_revoked', sessionIds, reason, revokedAt: now() }).catch((err) => log.error({ err }, 'could not publish revocation'))
     },
   })
   const accounts = new AccountService({ store, hasher, sessions, now })
@@ -108,6 +114,29 @@ export function createApp(deps: AppDeps): App {
     upgradeLimit: limits.upgrade,
     backstop: backstop.upgrade,
   })
+  const feed: LiveFeed = createLiveFeed({ sessions, store, now, bus, log })
+  const auditWatcher = new AuditWatcher({
+    store,
+    log,
+    now,
+    nodeId: gateway.nodeId,
+    // The CLI's actions when no bus carried them: the row names the one node that counts each.
+    onCount: (entry) => metrics.operatorAction(entry.action, entry.via),
+    onNew: () => feed.notify('audit'),
+  })
+  const auditTrail = new AuditTrail({
+    store,
+    log,
+    nodeId: gateway.nodeId,
+    now,
+    onRecorded: (entry) => {
+      auditWatcher.markOwn(entry)
+      feed.notify('audit')
+    },
+  })
+  // The console's script and styles, built from src/ while the node starts (listen() waits for them).
+  const consoleAssets = buildWebAssets(CONSOLE_ENTRIES)
+  consoleAssets.catch(() => undefined)
   const routeDeps: RouteDeps = {
     config,
     store,
@@ -120,6 +149,7 @@ export function createApp(deps: AppDeps): App {
     now,
     metrics,
     deliverer: deps.deliverer ?? gateway,
+    audit: auditTrail,
     isDraining: () => draining,
   }
   // The CLI names one live node to count each of its actions, so sums across nodes stay exact.
@@ -129,11 +159,23 @@ export function createApp(deps: AppDeps): App {
     if (event.revoked) metrics.revoked(event.revoked.reason, event.revoked.count)
   })
   let openapi: Record<string, unknown> = {}
-  const routes = [...serviceRoutes(routeDeps, () => openapi), ...nullptrRoutes(routeDeps), ...dialogramRoutes(routeDeps), ...adminRoutes(routeDeps)]
+  const routes = [
+    ...serviceRoutes(routeDeps, () => openapi),
+    ...nullptrRoutes(routeDeps),
+    ...dialogramRoutes(routeDeps),
+    ...adminRoutes(routeDeps),
+    ...consoleRoutes(consoleAssets),
+  ]
   openapi = buildOpenApi(routes, VERSION)
   const router = new Router(routes)
   const authenticate = createAuthenticator({ sessions, serviceToken: config.serviceToken, metricsToken: config.metricsToken })
-  const handle = createHttpHandler({ router, authenticate, log, trustProxy: config.trustProxy })
+  const handle = createHttpHandler({
+    router,
+    authenticate,
+    log,
+    trustProxy: config.trustProxy,
+    onResponse: (route, status, seconds) => metrics.httpRequest(route, status, seconds),
+  })
   const httpLimits = config.http
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.setHeader('connection', 'close')
@@ -166,7 +208,8 @@ export function createApp(deps: AppDeps): App {
   server.on('clientError', answerClientError)
   server.on('upgrade', (req, socket, head) => {
     try {
-      gateway.handleUpgrade(req, socket, head)
+      if (parseRequestTarget(req.url ?? '')?.path === LIVE_FEED_PATH) feed.handleUpgrade(req, socket, head)
+      else gateway.handleUpgrade(req, socket, head)
     } catch (err) {
       backstop.upgrade(err, socket, req)
     }
@@ -178,6 +221,8 @@ export function createApp(deps: AppDeps): App {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
+    feed.close()
+    await auditWatcher.stop()
     await gateway.close()
     await closed
     clearTimeout(deadline)
@@ -198,7 +243,9 @@ export function createApp(deps: AppDeps): App {
     limits,
     gateway,
     listen: async () => {
+      await consoleAssets
       await gateway.start()
+      await auditWatcher.start()
       return new Promise((resolve, reject) => {
         server.once('error', reject)
         server.listen(config.port, config.host, () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { ConnectionListing, SessionRow, SessionWithUsername, UserRow } from './store/types.js'
+import type { AuditRow, ConnectionListing, NodeListing, SessionRow, SessionWithUsername, UserListing, UserRow } from './store/types.js'
 
 /**
  * Public encoders: the only way rows become response bodies, so no column leaks by accident. Each
@@ -108,6 +108,48 @@ export function toAdminUserView(u: UserRow): AdminUserView {
     disabled: u.disabled,
     created_at: iso(u.createdAt),
   }
+}
+
+/** An account in the operators' accounts listing: its view, live sessions and whether one is connected. */
+export const AdminUserListingSchema = z.object({
+  user_id: z.string(),
+  username: z.string(),
+  email: z.string().nullable(),
+  role: z.enum(['user', 'admin']),
+  disabled: z.boolean(),
+  created_at: Time,
+  sessions: z.number().int(),
+  online: z.boolean(),
+})
+
+export function toAdminUserListing(u: UserListing): z.infer<typeof AdminUserListingSchema> {
+  return { ...toAdminUserView(u), sessions: u.sessions, online: u.online }
+}
+
+/** One operator action on record. */
+export const AuditEntrySchema = z.object({
+  at: Time,
+  actor: z.string(),
+  via: z.enum(['http', 'service', 'cli']),
+  action: z.string(),
+  target: z.string(),
+  node_id: z.string(),
+})
+
+export function toAuditEntry(e: AuditRow): z.infer<typeof AuditEntrySchema> {
+  return { at: iso(e.at), actor: e.actor, via: e.via, action: e.action, target: e.target, node_id: e.nodeId }
+}
+
+/** A live gateway node and its connections. */
+export const NodeViewSchema = z.object({
+  node_id: z.string(),
+  started_at: Time,
+  heartbeat_at: Time,
+  connections: z.number().int(),
+})
+
+export function toNodeView(n: NodeListing): z.infer<typeof NodeViewSchema> {
+  return { node_id: n.id, started_at: iso(n.startedAt), heartbeat_at: iso(n.heartbeatAt), connections: n.connections }
 }
 
 /** Dialogram's session resource; the token is included only right after login. */

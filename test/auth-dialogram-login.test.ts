@@ -14,10 +14,10 @@ const backoffice = (body: unknown) => request(srv.url, 'POST', '/api/backoffice/
 const me = (token: string, username: string) => request(srv.url, 'GET', '/session', { headers: authHeaders(token, username) })
 
 /** Asserts the Dialogram session resource envelope and returns the session. */
-function sessionOf(res: Res): { type: string; id: string; token: string; deviceName: string } {
+function sessionOf(res: Res, includes: unknown[] = []): { type: string; id: string; token: string; deviceName: string } {
   assert.is(res.status, 201, `expected 201, got ${res.status} ${JSON.stringify(res.body)}`)
   assert.equal(Object.keys(res.body).sort(), ['data', 'includes'])
-  assert.equal(res.body.includes, [])
+  assert.equal(res.body.includes, includes)
   assert.is(res.body.data.length, 1)
   const s = res.body.data[0]
   assert.equal(Object.keys(s).sort(), ['deviceName', 'id', 'token', 'type'])
@@ -93,11 +93,15 @@ Backoffice.before(async () => {
 })
 Backoffice.after(() => srv.close())
 
-Backoffice('should give an admin a backoffice session by username or by email', async () => {
-  const byName = sessionOf(await backoffice({ username: 'ADMIN', password: 'admin-password-123' }))
+Backoffice('should give an admin a backoffice session by username or by email, including the user (its username for the admin calls)', async () => {
+  const userOf = async (name: string) => {
+    const u = (await srv.app.store.findUserByUsername(name))!
+    return [{ type: 'user', id: u.id, nickName: u.username, email: u.email, profile: { firstName: u.firstName, lastName: u.lastName } }]
+  }
+  const byName = sessionOf(await backoffice({ username: 'ADMIN', password: 'admin-password-123' }), await userOf('admin'))
   assert.is(byName.deviceName, 'Backoffice')
   assert.is((await srv.app.store.findSessionById(byName.id))?.kind, 'backoffice')
-  const byEmail = sessionOf(await backoffice({ email: 'OPS@example.com', password: 'ops-password-1' }))
+  const byEmail = sessionOf(await backoffice({ email: 'OPS@example.com', password: 'ops-password-1' }), await userOf('ops'))
   assert.is((await srv.app.store.findSessionById(byEmail.id))?.kind, 'backoffice')
   assert.is((await srv.app.store.findSessionById(byEmail.id))?.userId, (await srv.app.store.findUserByUsername('ops'))?.id)
 })

@@ -179,7 +179,7 @@ test('cli › user passwd should set the piped password and revoke every session
   assert.is((await request(srv.url, 'POST', '/session', { body: { username: 'joan', password: 'password-123' } })).status, 401)
 })
 
-test('cli › should write its audit lines to stderr at the default log level, without the password', async () => {
+test('cli › should write its audit line to stderr at the default log level and its audit row to the store, without the password', async () => {
   const r = await runCli(['user', 'add', 'kira', '--json'], { env, input: 'kira-secret-pass\n' })
   ok(r, 'user add')
   assert.not.ok(r.stdout.includes('kira-secret-pass'))
@@ -189,11 +189,21 @@ test('cli › should write its audit lines to stderr at the default log level, w
     .split('\n')
     .map((l) => JSON.parse(l))
   assert.equal(
-    audit.map((e) => [e.event, e.action, e.actor, e.username]),
+    audit.map((e) => [e.event, e.action, e.via, e.target]),
     [['admin_action', 'add_user', 'cli', 'kira']],
   )
   assert.type(audit[0].os_user, 'string')
+  assert.is(audit[0].actor, audit[0].os_user)
+  assert.match(audit[0].at, /^\d{4}-\d\d-\d\dT/)
+  assert.type(audit[0].node_id, 'string')
   assert.not.match(r.stderr, /\$2[aby]\$/)
+
+  const admin = authHeaders((await backofficeLogin(srv.url)).token, 'admin')
+  const stored = await request(srv.url, 'GET', '/admin/audit?limit=1', { headers: admin })
+  assert.equal(stored.body.result.entries, [
+    { at: audit[0].at, actor: audit[0].actor, via: 'cli', action: 'add_user', target: 'kira', node_id: audit[0].node_id },
+  ])
+  assert.not.ok(JSON.stringify(stored.body).includes('kira-secret-pass'))
 })
 
 test('cli › should refuse a missing database file with exit 1 and create nothing', async () => {

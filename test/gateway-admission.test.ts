@@ -90,7 +90,7 @@ const drain = suite<{ srv: TestServer; calls: string[] }>('drain')
 drain.before(async (ctx) => {
   ctx.calls = []
   const observer: GatewayObserver = {
-    handshake: (r) => ctx.calls.push(`handshake:${r}`),
+    handshake: (r, seconds) => ctx.calls.push(`handshake:${r}:${seconds >= 0 && seconds < 5 ? 'timed' : seconds}`),
     connectionOpened: () => ctx.calls.push('opened'),
     connectionClosed: (code) => ctx.calls.push(`closed:${code}`),
   }
@@ -100,13 +100,13 @@ drain.after(async (ctx) => {
   await ctx.srv.close()
 })
 
-drain('gateway › should report handshakes, opens and closes to the observer', async ({ srv, calls }) => {
+drain('gateway › should report handshakes (timed, ok once the welcome is sent), opens and closes to the observer', async ({ srv, calls }) => {
   const u = await registerUser(srv.url, 'otto')
   await connect(srv.url, { token: 'nope', username: 'otto' })
   const { client } = await connectOk(srv.url, { token: u.token, username: 'otto' })
   await client.close()
   await waitFor(() => calls.includes('closed:1000'), 5_000, 'the close to be observed')
-  assert.equal(calls, ['handshake:UNAUTHORIZED', 'handshake:ok', 'opened', 'closed:1000'])
+  assert.equal(calls, ['handshake:UNAUTHORIZED:timed', 'opened', 'handshake:ok:timed', 'closed:1000'])
 })
 
 drain('gateway › should close live sockets with 1001 and refuse upgrades with 503 while draining', async ({ srv }) => {

@@ -21,7 +21,7 @@ const scrape = async (url: string, headers: Record<string, string> = {}) => {
 }
 
 /** The observer shape the gateway calls; the app's metrics must satisfy it without an import on its side. */
-type GatewayObserver = { handshake(result: string): void; connectionOpened(): void; connectionClosed(code: number): void }
+type GatewayObserver = { handshake(result: string, seconds: number): void; connectionOpened(): void; connectionClosed(code: number): void }
 
 const open = suite('metrics (open)')
 let srv: TestServer
@@ -97,9 +97,9 @@ open('metrics › should count operator changes by action and caller, and not li
 
 open("metrics › should count the gateway's handshakes and connections through the observer object", async () => {
   const observer: GatewayObserver = srv.app.metrics
-  observer.handshake('ok')
-  observer.handshake('ok')
-  observer.handshake('UNAUTHORIZED')
+  observer.handshake('ok', 0.01)
+  observer.handshake('ok', 0.01)
+  observer.handshake('UNAUTHORIZED', 0.002)
   observer.connectionOpened()
   observer.connectionOpened()
   observer.connectionClosed(4501)
@@ -120,8 +120,8 @@ const standalone = suite('metrics (standalone)')
 
 standalone('metrics › should bound the values a label can take', async () => {
   const metrics = createMetrics()
-  for (let i = 0; i < 100; i++) metrics.handshake(`result_${i}`)
-  metrics.handshake('Not A Label!')
+  for (let i = 0; i < 100; i++) metrics.handshake(`result_${i}`, 0)
+  metrics.handshake('Not A Label!', 0)
   const text = await metrics.render()
   const values = text.split('\n').filter((l) => l.startsWith('chatgate_handshakes_total{'))
   assert.ok(values.length <= 34, `${values.length} series`)

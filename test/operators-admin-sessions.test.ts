@@ -162,7 +162,7 @@ test('admin sessions › should list only live sessions with state=active, acros
   assert.is(everything.filter((s) => s.state === 'revoked').length, 3)
 })
 
-test('admin sessions › should reach active sessions behind thousands of revoked ones by following next_cursor', async () => {
+test('admin sessions › should fill a page of active sessions past thousands of revoked ones (filtered in the query)', async () => {
   const olga = await registerUser(srv.url, 'olga')
   const base = Date.now() - 86_400_000
   const oldest = await insertSessions(srv.app.store, olga.userId, 2, base)
@@ -179,7 +179,7 @@ test('admin sessions › should reach active sessions behind thousands of revoke
   )
 
   const pages = await allPages('username=olga&state=active&limit=10')
-  assert.ok(pages.length >= 2, 'the first page stops at the scan budget and hands out a cursor')
+  assert.is(pages.length, 1, 'one page: the revoked rows never reach the page, so none is cut short')
   const seen = pages.flat().map((s) => s.session_id)
   assert.equal(seen, [olga.sessionId, ...newestFirst(oldest)])
 })

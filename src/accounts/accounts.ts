@@ -78,6 +78,22 @@ export class AccountService {
     return revoked
   }
 
+  /** Sets the role; 409 LAST_ADMIN when it would demote the last enabled admin. Sessions stay (admin routes read the role on every call). */
+  async setRole(userId: string, role: Role): Promise<void> {
+    await refusingLastAdmin(() => this.deps.store.setUserRole(userId, role, this.deps.now()))
+  }
+
+  /**
+   * Deletes the account and its sessions (the username is free again); every live session is
+   * announced as revoked (`account_deleted`), so its sockets close with 4501 on every node.
+   * 409 LAST_ADMIN for the last enabled admin. Returns the ids of the sessions that were live.
+   */
+  async deleteUser(userId: string): Promise<string[]> {
+    const revoked = await refusingLastAdmin(() => this.deps.store.deleteUser(userId, this.deps.now()))
+    this.deps.sessions.announce(revoked, 'account_deleted')
+    return revoked
+  }
+
   private async newUser(input: NewAccount): Promise<UserRow> {
     const username = parseUsername(input.username)
     checkPasswordRule(input.password)

@@ -39,7 +39,7 @@ export type LoginResult = { ok: true; issued: IssuedSession } | { ok: false; fai
 export type RevocationListener = (sessionIds: string[], reason: RevokeReason) => void
 
 /** Told about every login attempt, whatever the dialect: `error` when it threw (e.g. OVERLOADED). */
-export type LoginListener = (kind: SessionKind, result: 'ok' | LoginFailure | 'error') => void
+export type LoginListener = (kind: SessionKind, result: 'ok' | LoginFailure | 'error', seconds: number) => void
 
 export interface SessionServiceDeps {
   store: Store
@@ -63,11 +63,12 @@ export class SessionService {
   /** Checks a password and issues a new session; failures are values for the dialect to map. */
   async login(who: { username: string } | { email: string }, password: string, device: DeviceInfo, kind: SessionKind = 'user'): Promise<LoginResult> {
     let outcome: LoginResult | undefined
+    const started = performance.now()
     try {
       outcome = await this.checkLogin(who, password, device, kind)
       return outcome
     } finally {
-      this.deps.onLogin?.(kind, outcome ? (outcome.ok ? 'ok' : outcome.failure) : 'error')
+      this.deps.onLogin?.(kind, outcome ? (outcome.ok ? 'ok' : outcome.failure) : 'error', (performance.now() - started) / 1000)
     }
   }
 

@@ -29,6 +29,14 @@ export function secretsEqual(a: string, b: string): boolean {
   return digestsEqual(hashToken(a), hashToken(b))
 }
 
+/** Characters of a password an operator did not choose: 24 × 6 bits = 144 bits (24 bytes, within bcrypt's 72). */
+export const GENERATED_PASSWORD_LENGTH = 24
+
+/** A random password for an account an operator creates or resets without choosing one; shown once, never logged. */
+export function createPassword(): string {
+  return nanoid(GENERATED_PASSWORD_LENGTH)
+}
+
 /** Public ids (user_id, session_id, connection_id): UUID v4, never derived from a token. */
 export function createId(): string {
   return randomUUID()

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { userInfo } from 'node:os'
+import { hostname, userInfo } from 'node:os'
 import type { Logger } from 'pino'
 import { createPasswordHasher, type PasswordHasher } from '../auth/passwords.js'
 import { AccountService } from '../accounts/accounts.js'
@@ -9,6 +9,7 @@ import type { BusEvent } from '../cluster/bus.js'
 import { loadConfig, type Config } from '../config.js'
 import { liveNodesSince } from '../cluster/liveness.js'
 import { createLogger } from '../log.js'
+import { AuditTrail } from '../operators/audit.js'
 import { openStore, sqlitePathOf } from '../store/open.js'
 import type { RevokeReason, Store } from '../store/types.js'
 import { CliError } from './errors.js'
@@ -27,10 +28,11 @@ export interface CliContext {
   /** Fields every audit line of the CLI carries. */
   actor: { actor: 'cli'; os_user: string }
   /**
-   * Records one operator action: an `info` audit line, and (with REDIS_URL) an `operator_action`
-   * event that one live node counts in its metrics, with the sessions the action revoked.
+   * Records one operator action: an audit row in the store and an `info` line (the same fields).
+   * One live node counts it in its metrics: with REDIS_URL through an `operator_action` event
+   * (with the sessions the action revoked), else through the row, which names that node.
    */
-  audit(action: string, details: Record<string, unknown>): Promise<void>
+  audit(action: string, target: string, details: Record<string, unknown>): Promise<void>
 }
 
 /** The password pool, started only when a command first hashes (most commands never do). */
@@ -89,14 +91,17 @@ export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, wo
     onRevoked: (ids, reason) => {
       revoked = { reason, count: (revoked?.count ?? 0) + ids.length }
       log.info({ event: 'sessions_revoked', reason, count: ids.length, session_ids: ids, ...actor }, 'sessions revoked')
-      publish({ type: 'sessions_revoked', sessionIds: ids, reason })
+      publish({ type: 'sessions_revoked', sessionIds: ids, reason, revokedAt: Date.now() })
     },
   })
-  async function audit(action: string, details: Record<string, unknown>): Promise<void> {
-    log.info({ event: 'admin_action', action, ...actor, via: 'cli', ...details }, 'admin action')
-    if (!bus) return
+  const trail = new AuditTrail({ store, log, nodeId: config.nodeId ?? hostname(), now: Date.now })
+  async function audit(action: string, target: string, details: Record<string, unknown>): Promise<void> {
     const [countOn] = await store.listNodes(liveNodesSince(config.nodeHeartbeatMs, Date.now()))
-    publish({ type: 'operator_action', action, via: 'cli', countOn: countOn?.id ?? null, revoked })
+    await trail.record(
+      { actor: actor.os_user, via: 'cli', action, target, details: { ...details, os_user: actor.os_user } },
+      bus ? null : (countOn?.id ?? null),
+    )
+    if (bus) publish({ type: 'operator_action', action, via: 'cli', countOn: countOn?.id ?? null, revoked })
   }
   try {
     const accounts = new AccountService({ store, hasher, sessions, now: Date.now })

@@ -5,7 +5,8 @@ import type { RevokeReason } from '../store/types.js'
  * new event types are added here, and handlers ignore the types they do not know.
  */
 export type BusEvent =
-  | { type: 'sessions_revoked'; sessionIds: string[]; reason: RevokeReason }
+  /** `revokedAt` (epoch ms, absent from older senders) lets each node measure revocation-to-close latency. */
+  | { type: 'sessions_revoked'; sessionIds: string[]; reason: RevokeReason; revokedAt?: number }
   /**
    * Server push from node `nodeId`: `data` for every live device of the user, on every node; `id`
    * names this push. Nodes that delivered it, and the nodes in `answerFrom` (those the origin

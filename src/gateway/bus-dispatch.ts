@@ -31,7 +31,7 @@ export function subscribeToBus(deps: BusDispatchDeps): () => void {
     switch (event.type) {
       case 'sessions_revoked':
         watcher.markHandled(event.sessionIds)
-        revocations.apply(event.sessionIds, 'bus')
+        revocations.apply(event.sessionIds, 'bus', event.revokedAt)
         return
       case 'session_connected':
         // Another node accepted this pair: under `replace` its socket wins over older ones here.

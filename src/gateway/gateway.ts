@@ -121,7 +121,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     announce: (userIds) => publish({ type: 'devices_changed', nodeId, userIds }),
   })
   const revocations = new Revocations({ store, registry, notifier, log, now })
-  const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids) => revocations.apply(ids, 'watcher') })
+  const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids, times) => revocations.apply(ids, 'watcher', times) })
   const expiry = new ExpirySweep({ store, registry, log, now })
   const liveness = new Liveness({ registry, heartbeatMs: config.heartbeatMs })
   const presence = new NodePresence({ store, log, now, nodeId, heartbeatMs: config.nodeHeartbeatMs, onStalled: () => registry.rewriteAll() })
@@ -160,6 +160,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   function onEnd(conn: LiveConnection, code: number, cause: EndCause): void {
     registry.remove(conn)
     observer.connectionClosed(code)
+    if (conn.revokedAt !== null) observer.revocationClosed?.(Math.max(0, now() - conn.revokedAt) / 1000)
     log.info({ event: 'ws_close', connection_id: conn.id, session_id: conn.sessionId, user_id: conn.userId, code, cause }, 'websocket closed')
     notifier.changed(conn.userId, conn.id, 'local')
   }
@@ -187,7 +188,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   /** Registers an upgraded socket, replaces the pair's older sockets, and sends the welcome. */
-  function accept(ws: GatewaySocket, adm: Admission): void {
+  function accept(ws: GatewaySocket, adm: Admission, started: number): void {
     const { session, user } = adm.auth
     if (config.duplicatePolicy === 'replace') for (const old of registry.ofSession(session.id)) old.revoke('SESSION_REPLACED')
     const conn = new LiveConnection(
@@ -210,7 +211,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ws.on('pong', onSocketPong)
     ws.on('message', onSocketMessage)
     registry.add(conn)
-    observer.handshake('ok')
     observer.connectionOpened()
     log.info({ event: 'ws_open', connection_id: conn.id, session_id: session.id, user_id: user.id, ip: conn.ip }, 'websocket opened')
     conn.send(
@@ -223,17 +223,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
         devices: withLocalCounts(adm.devices, registry),
       }),
     )
+    observer.handshake('ok', (performance.now() - started) / 1000)
     notifier.changed(user.id, conn.id, 'local')
     if (config.duplicatePolicy === 'replace') {
       void publish({ type: 'session_connected', nodeId, sessionId: session.id, connectionId: conn.id, connectedAt: conn.connectedAt })
     }
   }
 
-  function refuse(req: IncomingMessage, socket: Duplex, err: unknown, client: ClientInfo): void {
+  function refuse(req: IncomingMessage, socket: Duplex, err: unknown, client: ClientInfo, started: number): void {
     const expected = toApiError(err)
     if (!expected) log.error({ err, event: 'ws_handshake_failed' }, 'websocket handshake failed')
     const e = expected ?? new ApiError('INTERNAL_ERROR')
-    observer.handshake(e.code)
+    observer.handshake(e.code, (performance.now() - started) / 1000)
     log.info({ event: 'ws_refused', status: e.status, error_code: e.code, ip: client.ip }, 'websocket refused')
     writeRefusal(socket, e, req.method)
   }
@@ -241,28 +242,29 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // Fail closed: whatever goes wrong before the upgrade becomes a refusal, never a socket.
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyOnError)
+    const started = performance.now()
     let client: ClientInfo
     try {
       client = clientInfo(req, config.trustProxy)
     } catch (err) {
-      refuse(req, socket, err, { ip: 'unknown', userAgent: '' })
+      refuse(req, socket, err, { ip: 'unknown', userAgent: '' }, started)
       return
     }
     admitUpgrade(req, client, handshakeDeps)
       .then(
-        (adm) => upgrade(req, socket, head, adm),
-        (err) => refuse(req, socket, err, client),
+        (adm) => upgrade(req, socket, head, adm, started),
+        (err) => refuse(req, socket, err, client, started),
       )
       .catch((err) => backstop(err, socket, req))
   }
 
   /** The synchronous last step: final checks, then ws completes the handshake and calls accept. */
-  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, adm: Admission): void {
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, adm: Admission, started: number): void {
     if (socket.destroyed) return // the client gave up while we checked
     try {
       admitNow(adm, handshakeDeps)
     } catch (err) {
-      refuse(req, socket, err, adm.client)
+      refuse(req, socket, err, adm.client, started)
       return
     }
     socket.off('error', destroyOnError)
@@ -272,7 +274,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     try {
       wss.handleUpgrade(req, socket, head, (ws) => {
         try {
-          accept(ws, adm)
+          accept(ws, adm, started)
         } catch (err) {
           log.error({ err, event: 'ws_accept_failed' }, 'could not set up an accepted websocket')
           ws.close(CloseCode.INTERNAL_ERROR, 'INTERNAL_ERROR')

@@ -11,7 +11,7 @@ export interface RevocationWatcherDeps {
   log: Logger
   now: () => number
   /** Called with sessions revoked by another process (the CLI, another node). */
-  onRevoked: (sessionIds: string[]) => void
+  onRevoked: (sessionIds: string[], revokedAt: Map<string, number>) => void
   intervalMs?: number
 }
 
@@ -59,15 +59,17 @@ export class RevocationWatcher {
       this.counter = counter
       const rows = await this.deps.store.listRevokedSince(this.watermark - WATCH_SLACK_MS)
       const fresh: string[] = []
+      const times = new Map<string, number>()
       for (const r of rows) {
         if (r.revokedAt > this.watermark) this.watermark = r.revokedAt
         if (this.seen.has(r.id)) continue
         this.seen.set(r.id, r.revokedAt)
         fresh.push(r.id)
+        times.set(r.id, r.revokedAt)
       }
       const horizon = this.watermark - 2 * WATCH_SLACK_MS
       for (const [id, at] of this.seen) if (at < horizon) this.seen.delete(id)
-      if (fresh.length > 0) this.deps.onRevoked(fresh)
+      if (fresh.length > 0) this.deps.onRevoked(fresh, times)
     } catch (err) {
       this.deps.log.error({ err, event: 'revocation_watch_failed' }, 'could not poll for revocations')
     }

@@ -19,7 +19,7 @@ export class Revocations {
   constructor(private readonly deps: { store: Store; registry: Registry; notifier: DeviceNotifier; log: Logger; now: () => number }) {}
 
   /** Closes the local sockets of these sessions; `source` says how the revocation arrived (logged at debug). */
-  apply(sessionIds: string[], source: 'bus' | 'watcher'): void {
+  apply(sessionIds: string[], source: 'bus' | 'watcher', revokedAt?: number | Map<string, number>): void {
     const at = this.deps.now()
     for (const [id, when] of this.recent) {
       if (at - when < RECENT_MS) break // insertion order is time order
@@ -31,7 +31,11 @@ export class Revocations {
       this.recent.set(id, at)
       const conns = this.deps.registry.ofSession(id)
       if (conns.length === 0) offline.push(id)
-      for (const c of conns) c.revoke('SESSION_REVOKED')
+      const when = revokedAt instanceof Map ? revokedAt.get(id) : revokedAt
+      for (const c of conns) {
+        c.revokedAt ??= when ?? at
+        c.revoke('SESSION_REVOKED')
+      }
     }
     this.deps.log.debug({ event: 'revocations_applied', source, count: sessionIds.length, closed: sessionIds.length - offline.length }, 'revocations applied')
     if (offline.length > 0 && this.deps.registry.size > 0) void this.refreshDevices(offline)

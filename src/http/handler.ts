@@ -18,6 +18,8 @@ export interface HttpHandlerDeps {
   authenticate: Authenticate
   log: Logger
   trustProxy: boolean
+  /** Told about every answer: the route's id (`none` when no route matched), the status and the seconds it took. */
+  onResponse?: (route: string, status: number, seconds: number) => void
 }
 
 /**
@@ -41,7 +43,7 @@ function closeUnlessDrainable(req: IncomingMessage, res: ServerResponse): void {
  * the route's precheck, its `auth`, its params, query and body against their schemas, the handler,
  * and the answer in the route's dialect.
  */
-export function createHttpHandler({ router, authenticate, log, trustProxy }: HttpHandlerDeps) {
+export function createHttpHandler({ router, authenticate, log, trustProxy, onResponse }: HttpHandlerDeps) {
   async function run(route: Route, req: IncomingMessage, params: Record<string, string>, query: URLSearchParams) {
     const { spec } = route
     spec.precheck?.()
@@ -59,6 +61,8 @@ export function createHttpHandler({ router, authenticate, log, trustProxy }: Htt
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let dialect: Dialect = 'nullptr'
+    const started = performance.now()
+    let routeId = 'none'
     try {
       const target = parseRequestTarget(req.url ?? '')
       if (!target) throw new ApiError('BAD_REQUEST', 'The request target must be a path starting with one /.')
@@ -69,6 +73,7 @@ export function createHttpHandler({ router, authenticate, log, trustProxy }: Htt
       refuseTokenInQuery(query)
       const { route, params } = router.match(req.method ?? 'GET', target.path)
       dialect = route.spec.dialect
+      routeId = route.spec.id
       const reply = await run(route, req, params, query)
       closeUnlessDrainable(req, res)
       const { response } = route.spec
@@ -91,6 +96,7 @@ export function createHttpHandler({ router, authenticate, log, trustProxy }: Htt
       closeUnlessDrainable(req, res)
       sendError(res, dialect, err, log)
     } finally {
+      onResponse?.(routeId, res.statusCode, (performance.now() - started) / 1000)
       // Drain a small unread body so keep-alive stays usable; a large one closes with the response.
       if (!req.complete && canDrain(req)) req.resume()
     }

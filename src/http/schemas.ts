@@ -77,6 +77,38 @@ export const SessionListQuery = ListQuery.extend({
   state: z.enum(['all', 'active'], { message: 'state must be all or active' }).optional(),
 })
 
+/** A role as sent: `user` or `admin` (400 naming the field otherwise). */
+const RoleField = z.enum(['user', 'admin'], { message: 'role must be user or admin' })
+
+/** `GET /admin/users`: `q` (a username or email prefix), `role`, `disabled`, and the page. */
+export const UserListQuery = ListQuery.omit({ username: true }).extend({
+  q: clientText(254)
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim().toLowerCase())),
+  role: RoleField.optional(),
+  disabled: z
+    .enum(['true', 'false'], { message: 'disabled must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true')),
+})
+
+/** `GET /admin/audit`: a page. */
+export const AuditQuery = ListQuery.omit({ username: true })
+
+/** `POST /admin/users`: the password is generated when absent (its rule is checked by the account service). */
+export const AdminCreateUserBody = z.object({
+  username: Username,
+  password: Password.optional(),
+  role: RoleField.optional(),
+  email: Email.nullable().optional(),
+})
+
+/** `POST /admin/users/:username/password`: generated when absent. */
+export const AdminPasswordBody = z.object({ password: Password.optional() })
+
+/** `PUT /admin/users/:username/role`. */
+export const RoleBody = z.object({ role: RoleField })
+
 /** `GET /user/checkUsername`. */
 export const CheckUsernameQuery = z.object({
   username: z

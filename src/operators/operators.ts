@@ -2,14 +2,13 @@ import { toValidUsername } from '../auth/rules.js'
 import type { AccountService } from '../accounts/accounts.js'
 import type { SessionService } from '../auth/sessions.js'
 import { liveNodesSince } from '../cluster/liveness.js'
-import { isSessionLive, type ConnectionListing, type Page, type PageCursor, type SessionWithUsername, type Store, type UserRow } from '../store/types.js'
+import { createPassword } from '../auth/tokens.js'
+import type { AuditRow, ConnectionListing, NodeListing, Page, PageCursor, Role, SessionWithUsername, Store, UserListing, UserRow } from '../store/types.js'
 
 /** What operators can see and do; shared by the admin API and the CLI so both behave alike. */
 
 export const DEFAULT_PAGE_LIMIT = 50
 export const MAX_PAGE_LIMIT = 200
-/** Session rows one filtered listing reads at most; past it the page is cut short (next_cursor set). */
-const MAX_SCANNED_ROWS = 2_000
 
 export interface ListQuery {
   username?: string
@@ -39,42 +38,16 @@ export interface SessionListing {
   connections: number
 }
 
-/**
- * Sessions newest first (ties by id), optionally only the live ones. With `activeOnly` a page may
- * hold fewer rows than `limit` (revoked rows are skipped, at most MAX_SCANNED_ROWS per call); only
- * a null `next` means the end.
- */
+/** Sessions newest first (ties by id); with `activeOnly` only those neither revoked nor expired, filtered in the query. */
 export async function listSessions(
   store: Store,
   query: ListQuery & { activeOnly: boolean },
   now: number,
   nodeHeartbeatMs: number,
 ): Promise<Page<SessionListing>> {
-  const { username, limit, activeOnly } = query
-  const picked: SessionWithUsername[] = []
-  let cursor = query.cursor
-  let scanned = 0
-  let next: PageCursor | null = null
-  for (;;) {
-    const page = await store.listSessions({ username, limit: activeOnly ? MAX_PAGE_LIMIT : limit, cursor })
-    let full = false
-    for (const [i, s] of page.rows.entries()) {
-      scanned++
-      if (!activeOnly || isSessionLive(s, now)) picked.push(s)
-      if (picked.length === limit) {
-        full = true
-        next = i < page.rows.length - 1 || page.next !== null ? { at: s.createdAt, id: s.id } : null
-        break
-      }
-    }
-    if (full || page.next === null) break
-    cursor = page.next
-    if (scanned >= MAX_SCANNED_ROWS) {
-      next = cursor
-      break
-    }
-  }
-  return { rows: await withConnectionCounts(store, picked, liveNodesSince(nodeHeartbeatMs, now)), next }
+  const { username, limit, cursor, activeOnly } = query
+  const page = await store.listSessions({ username, limit, cursor, ...(activeOnly ? { activeAt: now } : {}) })
+  return { rows: await withConnectionCounts(store, page.rows, liveNodesSince(nodeHeartbeatMs, now)), next: page.next }
 }
 
 async function withConnectionCounts(store: Store, sessions: SessionWithUsername[], aliveSince: number): Promise<SessionListing[]> {
@@ -118,4 +91,86 @@ export async function setUserDisabled(
   if (!user) return null
   const revoked = await accounts.setDisabled(user.id, disabled)
   return { user: { ...user, disabled }, revoked: revoked.length }
+}
+
+export interface UserListQuery {
+  q?: string
+  role?: Role
+  disabled?: boolean
+  limit: number
+  cursor?: PageCursor
+}
+
+/** Accounts newest first, with their live sessions and whether one is connected; filters run in the query. */
+export function listUsers(store: Store, query: UserListQuery, now: number, nodeHeartbeatMs: number): Promise<Page<UserListing>> {
+  return store.listUsers({ ...query, now, aliveSince: liveNodesSince(nodeHeartbeatMs, now) })
+}
+
+/**
+ * Creates an account as an operator. Without `password` one is generated and returned (shown once,
+ * never logged or stored in clear). Throws ApiError on a rule or a taken name/email.
+ */
+export async function createUserAsAdmin(
+  accounts: AccountService,
+  input: { username: string; password?: string; role?: Role; email?: string | null },
+): Promise<{ user: UserRow; generated: string | null }> {
+  const generated = input.password === undefined ? createPassword() : null
+  const user = await accounts.createUser({
+    username: input.username,
+    password: input.password ?? generated!,
+    role: input.role ?? 'user',
+    email: input.email ?? null,
+  })
+  return { user, generated }
+}
+
+/**
+ * Sets a new password (generated when none is given); every session of the user is revoked. Null
+ * for an unknown user.
+ */
+export async function resetPasswordAsAdmin(
+  store: Store,
+  accounts: AccountService,
+  username: string,
+  password: string | undefined,
+): Promise<{ user: UserRow; generated: string | null; revoked: number } | null> {
+  const user = await findUser(store, username)
+  if (!user) return null
+  const generated = password === undefined ? createPassword() : null
+  const revoked = await accounts.resetPassword(user.id, password ?? generated!)
+  return { user, generated, revoked: revoked.length }
+}
+
+/** Sets the role of an account; null for an unknown user (409 LAST_ADMIN from the service). */
+export async function setRoleAsAdmin(store: Store, accounts: AccountService, username: string, role: Role): Promise<UserRow | null> {
+  const user = await findUser(store, username)
+  if (!user) return null
+  await accounts.setRole(user.id, role)
+  return { ...user, role }
+}
+
+/** Deletes an account and its sessions (sockets close 4501); null for an unknown user. */
+export async function deleteUserAsAdmin(store: Store, accounts: AccountService, username: string): Promise<{ user: UserRow; revoked: number } | null> {
+  const user = await findUser(store, username)
+  if (!user) return null
+  const revoked = await accounts.deleteUser(user.id)
+  return { user, revoked: revoked.length }
+}
+
+/** Revokes every live session of an account (reason `revoked_by_admin`); null for an unknown user. */
+export async function revokeUserSessionsAsAdmin(store: Store, sessions: SessionService, username: string): Promise<{ user: UserRow; revoked: number } | null> {
+  const user = await findUser(store, username)
+  if (!user) return null
+  const revoked = await sessions.revokeOthers(user.id, null, 'revoked_by_admin')
+  return { user, revoked: revoked.length }
+}
+
+/** The operator actions on record, newest first. */
+export function listAudit(store: Store, query: { limit: number; cursor?: PageCursor }): Promise<Page<AuditRow>> {
+  return store.listAudit(query)
+}
+
+/** The live nodes and their connection counts, by id. */
+export function listLiveNodes(store: Store, now: number, nodeHeartbeatMs: number): Promise<NodeListing[]> {
+  return store.listNodes(liveNodesSince(nodeHeartbeatMs, now))
 }

@@ -1,12 +1,14 @@
 import type pg from 'pg'
 import { authRecordFromRow, postgresParam, sessionWithDevicesFromRows, sessionWithDevicesSql } from './handshake-read.js'
 import { paginate } from './paginate.js'
-import { connectionFromRow, nodeFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
+import { auditFromRow, connectionFromRow, likePrefix, nodeFromRow, sessionFromRow, userFromRow, userListingFromRow, type Row } from './rows.js'
 import { migratePostgres } from './postgres-migrate.js'
 import { createPostgresPool, inTransaction, parsePostgresUrl, type PoolOptions, type PostgresTarget } from './postgres-pool.js'
 import {
   ConflictError,
   LastAdminError,
+  TOMBSTONE_KEEP_MS,
+  type AuditRow,
   type ConnectionListing,
   type ConnectionRow,
   type ListOptions,
@@ -14,12 +16,17 @@ import {
   type NewUser,
   type NodeListing,
   type Page,
+  type PageCursor,
   type RevokeReason,
+  type Role,
   type SessionAuthRecord,
   type SessionRow,
   type SessionWithDevices,
+  type SessionListOptions,
   type SessionWithUsername,
   type Store,
+  type UserListing,
+  type UserListOptions,
   type UserRow,
 } from './types.js'
 
@@ -149,6 +156,81 @@ export class PostgresStore implements Store {
     })
   }
 
+  async setUserRole(userId: string, role: Role, now: number): Promise<void> {
+    await inTransaction(this.pool, async (db) => {
+      if (role !== 'admin') await refuseLastAdmin(db, userId)
+      await db.query('UPDATE users SET role = $1, updated_at = $2 WHERE id = $3', [role, now, userId])
+    })
+  }
+
+  async deleteUser(userId: string, now: number): Promise<string[]> {
+    return inTransaction(this.pool, async (db) => {
+      await refuseLastAdmin(db, userId)
+      // The user's row is locked first: a login or revocation racing the delete waits for it.
+      const user = await db.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId])
+      if (user.rowCount === 0) return []
+      const { rows } = await db.query<{ id: string }>('SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY id', [
+        userId,
+        now,
+      ])
+      const live = rows.map((r) => r.id)
+      if (live.length > 0) {
+        await db.query(
+          `INSERT INTO deleted_sessions (id, deleted_at) SELECT unnest($1::text[]), $2
+           ON CONFLICT (id) DO UPDATE SET deleted_at = excluded.deleted_at`,
+          [live, now],
+        )
+      }
+      await db.query('DELETE FROM deleted_sessions WHERE deleted_at < $1', [now - TOMBSTONE_KEEP_MS])
+      await db.query('DELETE FROM users WHERE id = $1', [userId])
+      return live
+    })
+  }
+
+  async listUsers({ q, role, disabled, limit, cursor, now, aliveSince }: UserListOptions): Promise<Page<UserListing>> {
+    const args: unknown[] = []
+    const arg = (v: unknown) => `$${args.push(v)}`
+    const where: string[] = []
+    if (q !== undefined) {
+      const pattern = arg(likePrefix(q))
+      where.push(`(u.username LIKE ${pattern} ESCAPE '\\' OR u.email LIKE ${pattern} ESCAPE '\\')`)
+    }
+    if (role !== undefined) where.push(`u.role = ${arg(role)}`)
+    if (disabled !== undefined) where.push(`u.disabled = ${arg(disabled)}`)
+    if (cursor) where.push(`(u.created_at, u.id) < (${arg(cursor.at)}, ${arg(cursor.id)})`)
+    const sql = `SELECT u.*,
+        (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > ${arg(now)}) AS live_sessions,
+        EXISTS (SELECT 1 FROM connections c JOIN nodes n ON n.id = c.node_id WHERE c.user_id = u.id AND n.heartbeat_at >= ${arg(aliveSince)}) AS online
+      FROM users u ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY u.created_at DESC, u.id DESC LIMIT ${arg(limit + 1)}`
+    const { rows } = await this.pool.query(sql, args)
+    return paginate(rows.map(userListingFromRow), limit, (r) => r.createdAt)
+  }
+
+  async recordAudit(e: AuditRow): Promise<void> {
+    await this.pool.query('INSERT INTO audit_log (id, at, actor, via, action, target, node_id, count_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      e.id,
+      e.at,
+      e.actor,
+      e.via,
+      e.action,
+      e.target,
+      e.nodeId,
+      e.countOn,
+    ])
+  }
+
+  async listAudit({ limit, cursor }: { limit: number; cursor?: PageCursor }): Promise<Page<AuditRow>> {
+    const { rows } = cursor
+      ? await this.pool.query('SELECT * FROM audit_log WHERE (at, id) < ($1, $2) ORDER BY at DESC, id DESC LIMIT $3', [cursor.at, cursor.id, limit + 1])
+      : await this.pool.query('SELECT * FROM audit_log ORDER BY at DESC, id DESC LIMIT $1', [limit + 1])
+    return paginate(rows.map(auditFromRow), limit, (r) => r.at)
+  }
+
+  async listAuditSince(since: number, limit: number): Promise<AuditRow[]> {
+    const { rows } = await this.pool.query('SELECT * FROM audit_log WHERE at >= $1 ORDER BY at, id LIMIT $2', [since, limit])
+    return rows.map(auditFromRow)
+  }
+
   async createSession(session: NewSession): Promise<void> {
     await this.insertSession(this.pool, session)
   }
@@ -208,11 +290,12 @@ export class PostgresStore implements Store {
     return revokeUserLive(this.pool, userId, exceptId, reason, now)
   }
 
-  async listSessions({ username, limit, cursor }: ListOptions): Promise<Page<SessionWithUsername>> {
+  async listSessions({ username, limit, cursor, activeAt }: SessionListOptions): Promise<Page<SessionWithUsername>> {
     const where: string[] = []
     const args: unknown[] = []
     const arg = (v: unknown) => `$${args.push(v)}`
     if (username !== undefined) where.push(`u.username = ${arg(username)}`)
+    if (activeAt !== undefined) where.push(`s.revoked_at IS NULL AND s.expires_at > ${arg(activeAt)}`)
     if (cursor) where.push(`(s.created_at, s.id) < (${arg(cursor.at)}, ${arg(cursor.id)})`)
     const sql = `SELECT s.*, u.username FROM sessions s JOIN users u ON u.id = s.user_id
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.created_at DESC, s.id DESC LIMIT ${arg(limit + 1)}`
@@ -225,7 +308,12 @@ export class PostgresStore implements Store {
   }
 
   async listRevokedSince(since: number): Promise<{ id: string; revokedAt: number; reason: RevokeReason | null }[]> {
-    const { rows } = await this.pool.query('SELECT id, revoked_at, revoked_reason FROM sessions WHERE revoked_at >= $1 ORDER BY revoked_at, id', [since])
+    const { rows } = await this.pool.query(
+      `SELECT id, revoked_at, revoked_reason FROM sessions WHERE revoked_at >= $1
+       UNION ALL SELECT id, deleted_at, 'account_deleted' FROM deleted_sessions WHERE deleted_at >= $1
+       ORDER BY revoked_at, id`,
+      [since],
+    )
     return rows.map((r) => ({ id: r.id, revokedAt: r.revoked_at, reason: r.revoked_reason ?? null }))
   }
 

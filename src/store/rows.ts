@@ -1,4 +1,4 @@
-import type { ConnectionListing, NodeListing, RevokeReason, SessionRow, UserRow } from './types.js'
+import type { AuditRow, ConnectionListing, NodeListing, RevokeReason, SessionRow, UserListing, UserRow } from './types.js'
 
 /** A result row of either store, keyed by column name (snake_case, as in the schemas). */
 export type Row = Record<string, unknown>
@@ -51,3 +51,25 @@ export const nodeFromRow = (r: Row): NodeListing => ({
   heartbeatAt: r.heartbeat_at as number,
   connections: Number(r.connections),
 })
+
+/** A user row with its live-session count and online flag (counts are bigint in PostgreSQL). */
+export const userListingFromRow = (r: Row): UserListing => ({
+  ...userFromRow(r),
+  sessions: Number(r.live_sessions),
+  online: Number(r.online) > 0 || r.online === true,
+})
+
+/** An audit_log row. */
+export const auditFromRow = (r: Row): AuditRow => ({
+  id: r.id as string,
+  at: Number(r.at),
+  actor: r.actor as string,
+  via: r.via as AuditRow['via'],
+  action: r.action as string,
+  target: r.target as string,
+  nodeId: r.node_id as string,
+  countOn: (r.count_on as string | null) ?? null,
+})
+
+/** A LIKE pattern matching values that start with `prefix` (with `ESCAPE '\\'`). */
+export const likePrefix = (prefix: string): string => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`

@@ -1,8 +1,34 @@
 /** The schema version this code expects; schema.sql creates version 1. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /**
  * Migrations from one version to the next, applied in order inside one transaction at start.
- * Add `{ to: 2, sql: 'ALTER TABLE …' }` here and bump SCHEMA_VERSION; never edit a shipped entry.
+ * Add `{ to: N, sql: 'ALTER TABLE …' }` here and bump SCHEMA_VERSION; never edit a shipped entry.
  */
-export const migrations: { to: number; sql: string }[] = []
+export const migrations: { to: number; sql: string }[] = [
+  {
+    // Version 2: the operators' audit trail, tombstones of deleted accounts' sessions (so nodes
+    // watching the database still close their sockets), and the accounts listing's order.
+    to: 2,
+    sql: `
+      CREATE TABLE audit_log (
+        id       TEXT PRIMARY KEY,
+        at       INTEGER NOT NULL,
+        actor    TEXT NOT NULL,
+        via      TEXT NOT NULL CHECK (via IN ('http', 'service', 'cli')),
+        action   TEXT NOT NULL,
+        target   TEXT NOT NULL,
+        node_id  TEXT NOT NULL,
+        count_on TEXT
+      ) STRICT;
+      CREATE INDEX audit_log_by_time ON audit_log (at DESC, id DESC);
+      CREATE TABLE deleted_sessions (
+        id         TEXT PRIMARY KEY,
+        deleted_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX deleted_sessions_by_time ON deleted_sessions (deleted_at);
+      CREATE INDEX users_by_created ON users (created_at DESC, id DESC);
+      CREATE INDEX sessions_live_by_created ON sessions (created_at DESC, id DESC) WHERE revoked_at IS NULL;
+    `,
+  },
+]

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { authRecordFromRow, sessionWithDevicesFromRows, sessionWithDevicesSql, sqliteParam } from './handshake-read.js'
 import { paginate } from './paginate.js'
-import { connectionFromRow, nodeFromRow, sessionFromRow, userFromRow, type Row } from './rows.js'
+import { auditFromRow, connectionFromRow, likePrefix, nodeFromRow, sessionFromRow, userFromRow, userListingFromRow, type Row } from './rows.js'
 import { SqliteCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js'
 import { restrictDatabaseFiles } from './sqlite-files.js'
 import { SqliteLockWaiter } from './sqlite-lock-waiter.js'
@@ -12,6 +12,8 @@ import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
 import {
   ConflictError,
   LastAdminError,
+  TOMBSTONE_KEEP_MS,
+  type AuditRow,
   type ConnectionListing,
   type ConnectionRow,
   type ListOptions,
@@ -19,12 +21,17 @@ import {
   type NewUser,
   type NodeListing,
   type Page,
+  type PageCursor,
   type RevokeReason,
+  type Role,
   type SessionAuthRecord,
   type SessionRow,
   type SessionWithDevices,
+  type SessionListOptions,
   type SessionWithUsername,
   type Store,
+  type UserListing,
+  type UserListOptions,
   type UserRow,
 } from './types.js'
 
@@ -111,6 +118,13 @@ export class SqliteStore implements Store {
       hasAdmin: p("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").pluck(),
       setPassword: p('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
       setDisabled: p('UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?'),
+      setRole: p('UPDATE users SET role = ?, updated_at = ? WHERE id = ?'),
+      deleteUser: p('DELETE FROM users WHERE id = ?'),
+      insertTombstone: p('INSERT OR REPLACE INTO deleted_sessions (id, deleted_at) VALUES (?, ?)'),
+      pruneTombstones: p('DELETE FROM deleted_sessions WHERE deleted_at < ?'),
+      insertAudit: p(`INSERT INTO audit_log (id, at, actor, via, action, target, node_id, count_on)
+        VALUES (@id, @at, @actor, @via, @action, @target, @nodeId, @countOn)`),
+      auditSince: p('SELECT * FROM audit_log WHERE at >= ? ORDER BY at, id LIMIT ?'),
       isEnabledAdmin: p("SELECT 1 FROM users WHERE id = ? AND role = 'admin' AND disabled = 0").pluck(),
       otherEnabledAdmins: p("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?").pluck(),
       insertSession: p(`INSERT INTO sessions (id, token_hash, user_id, kind, device_name, user_agent, ip, created_at, last_seen_at, expires_at)
@@ -124,7 +138,9 @@ export class SqliteStore implements Store {
         ORDER BY created_at DESC, id DESC`),
       revokeOne: p(`UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL`),
       liveUserSessionIds: p('SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?').pluck(),
-      revokedSince: p('SELECT id, revoked_at, revoked_reason FROM sessions WHERE revoked_at >= ? ORDER BY revoked_at'),
+      revokedSince: p(`SELECT id, revoked_at, revoked_reason FROM sessions WHERE revoked_at >= ?
+        UNION ALL SELECT id, deleted_at AS revoked_at, 'account_deleted' AS revoked_reason FROM deleted_sessions WHERE deleted_at >= ?
+        ORDER BY revoked_at`),
       insertConnection: p(`INSERT OR REPLACE INTO connections (id, session_id, user_id, node_id, ip, user_agent, connected_at)
         VALUES (@id, @sessionId, @userId, @nodeId, @ip, @userAgent, @connectedAt)`),
       deleteConnection: p('DELETE FROM connections WHERE id = ?'),
@@ -215,6 +231,75 @@ export class SqliteStore implements Store {
     )
   }
 
+  async setUserRole(userId: string, role: Role, now: number): Promise<void> {
+    return this.lock.write(() =>
+      this.db
+        .transaction(() => {
+          if (role !== 'admin') this.refuseLastAdmin(userId)
+          this.s.setRole.run(role, now, userId)
+        })
+        .immediate(),
+    )
+  }
+
+  async deleteUser(userId: string, now: number): Promise<string[]> {
+    return this.lock.write(() =>
+      this.db
+        .transaction(() => {
+          this.refuseLastAdmin(userId)
+          const live = this.s.liveUserSessionIds.all(userId, now) as string[]
+          for (const id of live) this.s.insertTombstone.run(id, now)
+          this.s.pruneTombstones.run(now - TOMBSTONE_KEEP_MS)
+          this.s.deleteUser.run(userId)
+          return live
+        })
+        .immediate(),
+    )
+  }
+
+  async listUsers({ q, role, disabled, limit, cursor, now, aliveSince }: UserListOptions): Promise<Page<UserListing>> {
+    const where: string[] = []
+    const args: unknown[] = [now, aliveSince]
+    if (q !== undefined) {
+      where.push("(u.username LIKE ? ESCAPE '\\' OR u.email LIKE ? ESCAPE '\\')")
+      args.push(likePrefix(q), likePrefix(q))
+    }
+    if (role !== undefined) {
+      where.push('u.role = ?')
+      args.push(role)
+    }
+    if (disabled !== undefined) {
+      where.push('u.disabled = ?')
+      args.push(disabled ? 1 : 0)
+    }
+    if (cursor) {
+      where.push('(u.created_at < ? OR (u.created_at = ? AND u.id < ?))')
+      args.push(cursor.at, cursor.at, cursor.id)
+    }
+    const sql = `SELECT u.*,
+        (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live_sessions,
+        EXISTS (SELECT 1 FROM connections c JOIN nodes n ON n.id = c.node_id WHERE c.user_id = u.id AND n.heartbeat_at >= ?) AS online
+      FROM users u ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY u.created_at DESC, u.id DESC LIMIT ?`
+    const rows = await this.lock.read(() => (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map(userListingFromRow))
+    return paginate(rows, limit, (r) => r.createdAt)
+  }
+
+  async recordAudit(entry: AuditRow): Promise<void> {
+    return this.lock.write(() => void this.s.insertAudit.run(entry))
+  }
+
+  async listAudit({ limit, cursor }: { limit: number; cursor?: PageCursor }): Promise<Page<AuditRow>> {
+    const where = cursor ? 'WHERE (at < ? OR (at = ? AND id < ?))' : ''
+    const args = cursor ? [cursor.at, cursor.at, cursor.id] : []
+    const sql = `SELECT * FROM audit_log ${where} ORDER BY at DESC, id DESC LIMIT ?`
+    const rows = await this.lock.read(() => (this.db.prepare(sql).all(...args, limit + 1) as Row[]).map(auditFromRow))
+    return paginate(rows, limit, (r) => r.at)
+  }
+
+  async listAuditSince(since: number, limit: number): Promise<AuditRow[]> {
+    return this.lock.read(() => (this.s.auditSince.all(since, limit) as Row[]).map(auditFromRow))
+  }
+
   /** Inside a write transaction: throws LastAdminError when `userId` is the only enabled admin. */
   private refuseLastAdmin(userId: string): void {
     if (this.s.isEnabledAdmin.get(userId) !== undefined && (this.s.otherEnabledAdmins.get(userId) as number) === 0) throw new LastAdminError()
@@ -271,12 +356,16 @@ export class SqliteStore implements Store {
     return ids
   }
 
-  async listSessions({ username, limit, cursor }: ListOptions): Promise<Page<SessionWithUsername>> {
+  async listSessions({ username, limit, cursor, activeAt }: SessionListOptions): Promise<Page<SessionWithUsername>> {
     const where: string[] = []
     const args: unknown[] = []
     if (username !== undefined) {
       where.push('u.username = ?')
       args.push(username)
+    }
+    if (activeAt !== undefined) {
+      where.push('s.revoked_at IS NULL AND s.expires_at > ?')
+      args.push(activeAt)
     }
     if (cursor) {
       where.push('(s.created_at < ? OR (s.created_at = ? AND s.id < ?))')
@@ -292,7 +381,7 @@ export class SqliteStore implements Store {
 
   async listRevokedSince(since: number): Promise<{ id: string; revokedAt: number; reason: RevokeReason | null }[]> {
     return this.lock.read(() =>
-      (this.s.revokedSince.all(since) as Row[]).map((r) => ({
+      (this.s.revokedSince.all(since, since) as Row[]).map((r) => ({
         id: r.id as string,
         revokedAt: r.revoked_at as number,
         reason: (r.revoked_reason as RevokeReason | null) ?? null,

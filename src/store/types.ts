@@ -4,7 +4,7 @@ export type Role = 'user' | 'admin'
 export type SessionKind = 'user' | 'backoffice'
 
 /** Why a session was revoked; recorded on the row and carried to live sockets. */
-export type RevokeReason = 'logout' | 'revoked_by_user' | 'revoked_by_admin' | 'password_changed' | 'account_disabled' | 'duplicate_revoke'
+export type RevokeReason = 'logout' | 'revoked_by_user' | 'revoked_by_admin' | 'password_changed' | 'account_disabled' | 'duplicate_revoke' | 'account_deleted'
 
 export interface UserRow {
   id: string
@@ -102,6 +102,53 @@ export interface ListOptions {
   cursor?: PageCursor
 }
 
+/** Sessions of the operators' listing: `activeAt` keeps only those neither revoked nor expired at that time (in SQL). */
+export interface SessionListOptions extends ListOptions {
+  activeAt?: number
+}
+
+/** The accounts listing: `q` a username or email prefix (already lowercased), filters, a page. */
+export interface UserListOptions {
+  q?: string
+  role?: Role
+  disabled?: boolean
+  limit: number
+  cursor?: PageCursor
+  /** Sessions live at this time are counted. */
+  now: number
+  /** Connections on nodes whose heartbeat is at or after this count as online. */
+  aliveSince: number
+}
+
+/** An account as operators list it: the row, its live sessions and whether any is connected. */
+export interface UserListing extends UserRow {
+  sessions: number
+  online: boolean
+}
+
+/** Where an operator action came from: an admin's backoffice session, the service token, or the CLI. */
+export type AuditVia = 'http' | 'service' | 'cli'
+
+/** One operator action on record. Never a password, token or hash. */
+export interface AuditRow {
+  id: string
+  at: number
+  /** The admin's username, `service`, or the CLI's OS user. */
+  actor: string
+  via: AuditVia
+  /** What was done (`create_user`, `revoke_session`, …). */
+  action: string
+  /** On whom: a username or a session id. */
+  target: string
+  /** The node (or the CLI's host) that did it. */
+  nodeId: string
+  /** The live node that counts this action in its metrics (the CLI's actions), or null. */
+  countOn: string | null
+}
+
+/** How long a deleted account's session tombstones stay for nodes watching the store (listRevokedSince). */
+export const TOMBSTONE_KEEP_MS = 86_400_000
+
 /** A unique constraint was hit; `field` says which. */
 export class ConflictError extends Error {
   constructor(readonly field: 'username' | 'email') {
@@ -144,6 +191,17 @@ export interface Store {
    * LastAdminError, changing nothing, when it would disable the last enabled admin.
    */
   setUserDisabled(userId: string, disabled: boolean, now: number): Promise<string[]>
+  /** Sets the role. Throws LastAdminError, changing nothing, when it would demote the last enabled admin. */
+  setUserRole(userId: string, role: Role, now: number): Promise<void>
+  /**
+   * Deletes the user and every session of it (connections go with them) in one transaction, leaving
+   * a tombstone per live session that listRevokedSince reports (reason `account_deleted`), so nodes
+   * watching the store close those sockets. Returns the ids of the sessions that were live. Throws
+   * LastAdminError, changing nothing, for the last enabled admin. An unknown id deletes nothing.
+   */
+  deleteUser(userId: string, now: number): Promise<string[]>
+  /** Accounts newest first (ties by id), filtered and keyset-paginated in the query. */
+  listUsers(options: UserListOptions): Promise<Page<UserListing>>
 
   createSession(session: NewSession): Promise<void>
   /** The single indexed lookup of every authenticated HTTP request (the handshake reads findSessionWithDevices). */
@@ -162,9 +220,12 @@ export interface Store {
   revokeSessions(ids: string[], reason: RevokeReason, now: number): Promise<string[]>
   /** Revokes every live session of the user except `exceptId`; returns the revoked ids. */
   revokeUserSessions(userId: string, exceptId: string | null, reason: RevokeReason, now: number): Promise<string[]>
-  /** Sessions (any state), newest first, keyset-paginated. */
-  listSessions(options: ListOptions): Promise<Page<SessionWithUsername>>
-  /** Sessions revoked at or after `since`, for nodes that watch for revocations made elsewhere. */
+  /** Sessions (any state, or only the live ones with `activeAt`), newest first, keyset-paginated. */
+  listSessions(options: SessionListOptions): Promise<Page<SessionWithUsername>>
+  /**
+   * Sessions revoked (or deleted with their account) at or after `since`, for nodes that watch for
+   * revocations made elsewhere.
+   */
   listRevokedSince(since: number): Promise<{ id: string; revokedAt: number; reason: RevokeReason | null }[]>
   /**
    * A number that changes whenever another process wrote to the store (SQLite's data_version),
@@ -183,6 +244,13 @@ export interface Store {
 
   /** The live nodes (heartbeat at or after `aliveSince`) with their connection counts, by id. */
   listNodes(aliveSince: number): Promise<NodeListing[]>
+  /** Writes one audit entry. */
+  recordAudit(entry: AuditRow): Promise<void>
+  /** Audit entries newest first (ties by id), keyset-paginated. */
+  listAudit(options: { limit: number; cursor?: PageCursor }): Promise<Page<AuditRow>>
+  /** Audit entries at or after `since`, oldest first, at most `limit` (nodes watching for the CLI's). */
+  listAuditSince(since: number, limit: number): Promise<AuditRow[]>
+
   /** Registers or refreshes this node's heartbeat. */
   heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void>
   /** Removes a node and its connections (clean shutdown, or a restart of the same node id). */

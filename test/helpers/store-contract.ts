@@ -669,7 +669,181 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     await store.close()
   })
 
+  // ── accounts administration and the audit trail ──────────────────────────────────────────
+  const admin = make('accounts and audit')
+
+  admin('should page through accounts newest first, ties by id, filtered in the query', async () => {
+    const { store } = ctx
+    const made = [
+      newUser({ username: 'alice', email: 'alice@example.com', createdAt: T + 1 }),
+      newUser({ username: 'al_x', email: 'x@example.com', createdAt: T + 2, role: 'admin' }),
+      newUser({ username: 'alxy', email: 'al.bob@example.com', createdAt: T + 2 }),
+      newUser({ username: 'bob', email: null, createdAt: T + 3, disabled: true }),
+      newUser({ username: 'carol', email: 'carol@al.example.com', createdAt: T + 4 }),
+    ]
+    for (const u of made) await store.createUser(u)
+    const base = { now: T, aliveSince: T }
+    const all = made
+      .slice()
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
+      .map((u) => u.username)
+    const seen: string[] = []
+    let cursor: { at: number; id: string } | undefined
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await store.listUsers({ ...base, limit: 2, ...(cursor ? { cursor } : {}) })
+      seen.push(...page.rows.map((r) => r.username))
+      if (!page.next) break
+      cursor = page.next
+    }
+    assert.equal(seen, all, 'pages must follow each other with no gap and no repeat')
+    const names = async (o: Partial<Parameters<Store['listUsers']>[0]>) =>
+      (await store.listUsers({ ...base, limit: 50, ...o })).rows.map((r) => r.username).sort()
+    assert.equal(await names({ q: 'al' }), ['al_x', 'alice', 'alxy'], 'a username or email prefix, not a substring')
+    assert.equal(await names({ q: 'al_' }), ['al_x'], '_ is a character here, not a wildcard')
+    assert.equal(await names({ q: 'al%' }), [], '% is a character here, not a wildcard')
+    assert.equal(await names({ q: 'al.bob@' }), ['alxy'], 'matched on the email')
+    assert.equal(await names({ role: 'admin' }), ['al_x'])
+    assert.equal(await names({ disabled: true }), ['bob'])
+    assert.equal(await names({ disabled: false, role: 'user', q: 'a' }), ['alice', 'alxy'])
+    const alice = (await store.listUsers({ ...base, limit: 50, q: 'alice' })).rows[0]!
+    assert.equal(alice, { ...made[0]!, disabled: false, sessions: 0, online: false }, 'every field intact')
+  })
+
+  admin("should count an account's live sessions and say whether one is connected on a live node", async () => {
+    const { store } = ctx
+    const u = newUser()
+    await store.createUser(u)
+    const [live, revoked, expired] = [newSession(u.id), newSession(u.id), newSession(u.id, { expiresAt: T + 5 })]
+    for (const s of [live, revoked, expired]) await store.createSession(s)
+    await store.revokeSessions([revoked.id], 'logout', T + 1)
+    const one = async (aliveSince: number) => (await store.listUsers({ now: T + 10, aliveSince, limit: 5 })).rows[0]!
+    assert.equal([(await one(T)).sessions, (await one(T)).online], [1, false])
+    await store.heartbeatNode('node-a', T, T + 10)
+    await store.applyConnectionChanges([conn({ sessionId: live.id, userId: u.id, nodeId: 'node-a' })], [])
+    assert.is((await one(T + 10)).online, true)
+    assert.is((await one(T + 11)).online, false, 'a connection on a stale node is not online')
+  })
+
+  admin('should set a role, refusing to demote the last enabled admin and changing nothing then', async () => {
+    const { store } = ctx
+    const a = newUser({ role: 'admin' })
+    const u = newUser()
+    await store.createUser(a)
+    await store.createUser(u)
+    assert.instance(await store.setUserRole(a.id, 'user', T + 1).catch((e) => e), LastAdminError)
+    assert.is((await store.findUserById(a.id))!.role, 'admin')
+    await store.setUserRole(u.id, 'admin', T + 2)
+    assert.is((await store.findUserById(u.id))!.role, 'admin')
+    await store.setUserRole(a.id, 'user', T + 3)
+    assert.is((await store.findUserById(a.id))!.role, 'user')
+    await store.setUserRole(a.id, 'user', T + 4)
+    assert.instance(await store.setUserRole(u.id, 'user', T + 5).catch((e) => e), LastAdminError)
+  })
+
+  admin('should delete an account with its sessions and connections, free its name, and report its live sessions as revoked', async () => {
+    const { store } = ctx
+    const u = newUser({ email: 'gone@example.com' })
+    const other = newUser()
+    await store.createUser(u)
+    await store.createUser(other)
+    const [live, old] = [newSession(u.id), newSession(u.id)]
+    const keep = newSession(other.id)
+    for (const s of [live, old, keep]) await store.createSession(s)
+    await store.revokeSessions([old.id], 'logout', T + 1)
+    await store.heartbeatNode('node-a', T, T)
+    const c = conn({ sessionId: live.id, userId: u.id, nodeId: 'node-a' })
+    const k = conn({ sessionId: keep.id, userId: other.id, nodeId: 'node-a' })
+    await store.applyConnectionChanges([c, k], [])
+
+    assert.equal(await store.deleteUser(u.id, T + 50), [live.id], 'only the sessions that were live')
+    assert.is(await store.findUserById(u.id), null)
+    assert.is(await store.findSessionById(live.id), null)
+    assert.is(await store.findSessionByTokenHash(live.tokenHash), null)
+    assert.equal(
+      (await store.listConnections({ limit: 10, aliveSince: 0 })).rows.map((r) => r.id),
+      [k.id],
+    )
+    assert.ok(await store.findSessionById(keep.id), 'another user is untouched')
+    assert.equal(await store.listRevokedSince(T + 40), [{ id: live.id, revokedAt: T + 50, reason: 'account_deleted' }])
+    await store.createUser(newUser({ username: u.username, email: 'gone@example.com' }))
+    assert.equal(await store.deleteUser('00000000-0000-4000-8000-000000000000', T + 60), [], 'an unknown id deletes nothing')
+  })
+
+  admin('should refuse to delete the last enabled admin, changing nothing', async () => {
+    const { store } = ctx
+    const a = newUser({ role: 'admin' })
+    await store.createUser(a)
+    const s = newSession(a.id)
+    await store.createSession(s)
+    assert.instance(await store.deleteUser(a.id, T + 1).catch((e) => e), LastAdminError)
+    assert.ok(await store.findUserById(a.id))
+    assert.is((await store.findSessionById(s.id))!.revokedAt, null)
+    assert.equal(await store.listRevokedSince(0), [])
+    const b = newUser({ role: 'admin' })
+    await store.createUser(b)
+    assert.equal(await store.deleteUser(a.id, T + 2), [s.id])
+  })
+
+  admin('should page through live sessions only, filtered in the query, past any number of revoked ones', async () => {
+    const { store } = ctx
+    const u = newUser()
+    await store.createUser(u)
+    const all = Array.from({ length: 12 }, (_, i) => newSession(u.id, { createdAt: T + i, expiresAt: i === 11 ? T + 20 : T + DAY }))
+    for (const s of all) await store.createSession(s)
+    await store.revokeSessions(
+      all.slice(2, 9).map((s) => s.id),
+      'logout',
+      T + 30,
+    )
+    const first = await store.listSessions({ limit: 2, activeAt: T + 30 })
+    assert.equal(
+      first.rows.map((r) => r.id),
+      [all[10]!.id, all[9]!.id],
+      'the expired newest one is skipped',
+    )
+    const second = await store.listSessions({ limit: 2, activeAt: T + 30, cursor: first.next! })
+    assert.equal(
+      second.rows.map((r) => r.id),
+      [all[1]!.id, all[0]!.id],
+      'seven revoked ones are skipped in between',
+    )
+    assert.is(second.next, null)
+    assert.is((await store.listSessions({ limit: 50, activeAt: T + 30, username: 'nobody' })).rows.length, 0)
+  })
+
+  admin('should record audit entries and list them newest first, and since a time oldest first', async () => {
+    const { store } = ctx
+    const entry = (at: number, action: string) => ({
+      id: randomUUID(),
+      at,
+      actor: 'admin',
+      via: 'http' as const,
+      action,
+      target: 'alice',
+      nodeId: 'node-a',
+      countOn: null,
+    })
+    const entries = [
+      entry(T + 1, 'create_user'),
+      entry(T + 2, 'disable_user'),
+      entry(T + 2, 'enable_user'),
+      { ...entry(T + 3, 'delete_user'), via: 'cli' as const, countOn: 'node-a' },
+    ]
+    for (const e of entries) await store.recordAudit(e)
+    const newest = entries.slice().sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1))
+    const first = await store.listAudit({ limit: 3 })
+    assert.equal(first.rows, newest.slice(0, 3))
+    const rest = await store.listAudit({ limit: 3, cursor: first.next! })
+    assert.equal(rest.rows, newest.slice(3))
+    assert.is(rest.next, null)
+    const since = await store.listAuditSince(T + 2, 10)
+    assert.equal(since.map((e) => e.action).slice(-1), ['delete_user'])
+    assert.is(since.length, 3)
+    assert.is((await store.listAuditSince(T + 2, 1)).length, 1)
+  })
+
   users.run()
   sessions.run()
   nodes.run()
+  admin.run()
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { migratePostgres, currentPlan } from '../../src/store/postgres-migrate.js'
+import { PG_SCHEMA_VERSION } from '../../src/store/postgres-migrations.js'
 import { createPostgresPool, parsePostgresUrl } from '../../src/store/postgres-pool.js'
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.js'
 import { newSession, newUser } from '../helpers/store-contract.js'
@@ -38,15 +39,19 @@ function cleanEach(s: ReturnType<typeof suite>) {
   })
 }
 
+/** This build's version, and every version a fresh schema records (1, then each migration). */
+const V = PG_SCHEMA_VERSION
+const CURRENT = Array.from({ length: V }, (_, i) => i + 1)
+
 // ── migrations ─────────────────────────────────────────────────────────────────────────────────
 const migrations = suite('postgres schema › migrations')
 cleanEach(migrations)
 
-migrations('should create the schema once at version 1 when three nodes open it at the same moment', async () => {
+migrations('should create the schema once at the current version when three nodes open it at the same moment', async () => {
   const schema = schemaForTest()
   const stores = await Promise.all([1, 2, 3].map(() => open(pgUrlFor(schema))))
   assert.is(stores.length, 3)
-  assert.equal(await versions(schema), [1])
+  assert.equal(await versions(schema), CURRENT)
   // All three work on the same tables.
   const u = newUser()
   await stores[0]!.createUser(u)
@@ -59,7 +64,7 @@ migrations('should refuse to open a schema whose version is newer than this buil
   await pgAdmin(`INSERT INTO ${schema}.schema_version (version, applied_at) VALUES (99, 0)`)
   const err = await openPostgresStore(pgUrlFor(schema)).catch((e) => e)
   assert.instance(err, Error)
-  assert.match(err.message, /schema version 99 is newer than this chatgate \(1\)/)
+  assert.match(err.message, new RegExp(`schema version 99 is newer than this chatgate \\(${PG_SCHEMA_VERSION}\\)`))
 })
 
 migrations('should apply pending migrations in order, record each, and never apply one twice', async () => {
@@ -67,19 +72,20 @@ migrations('should apply pending migrations in order, record each, and never app
   await (await open(pgUrlFor(schema))).close()
   const plan = {
     ...currentPlan(),
-    version: 3,
+    version: V + 2,
     migrations: [
-      { to: 2, sql: 'ALTER TABLE users ADD COLUMN nickname text' },
-      { to: 3, sql: 'ALTER TABLE users ADD COLUMN locale text' },
+      ...currentPlan().migrations,
+      { to: V + 1, sql: 'ALTER TABLE users ADD COLUMN nickname text' },
+      { to: V + 2, sql: 'ALTER TABLE users ADD COLUMN locale text' },
     ],
   }
   const pool = createPostgresPool(parsePostgresUrl(pgUrlFor(schema)))
   try {
-    assert.is(await migratePostgres(pool, schema, plan), 3)
-    assert.equal(await versions(schema), [1, 2, 3])
+    assert.is(await migratePostgres(pool, schema, plan), V + 2)
+    assert.equal(await versions(schema), [...CURRENT, V + 1, V + 2])
     assert.ok(await hasColumn(schema, 'users', 'locale'))
     // A second start finds nothing to do (re-running ADD COLUMN would throw).
-    assert.is(await migratePostgres(pool, schema, plan), 3)
+    assert.is(await migratePostgres(pool, schema, plan), V + 2)
   } finally {
     await pool.end()
   }
@@ -90,17 +96,18 @@ migrations('should roll a failing migration back whole, leaving the version wher
   await (await open(pgUrlFor(schema))).close()
   const plan = {
     ...currentPlan(),
-    version: 3,
+    version: V + 2,
     migrations: [
-      { to: 2, sql: 'ALTER TABLE users ADD COLUMN nickname text' },
-      { to: 3, sql: 'ALTER TABLE no_such_table ADD COLUMN x text' },
+      ...currentPlan().migrations,
+      { to: V + 1, sql: 'ALTER TABLE users ADD COLUMN nickname text' },
+      { to: V + 2, sql: 'ALTER TABLE no_such_table ADD COLUMN x text' },
     ],
   }
   const pool = createPostgresPool(parsePostgresUrl(pgUrlFor(schema)))
   try {
     const err = await migratePostgres(pool, schema, plan).catch((e) => e)
     assert.instance(err, Error)
-    assert.equal(await versions(schema), [1])
+    assert.equal(await versions(schema), CURRENT)
     assert.not.ok(await hasColumn(schema, 'users', 'nickname'), 'step 2 must be rolled back with step 3')
   } finally {
     await pool.end()

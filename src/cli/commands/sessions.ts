@@ -80,7 +80,7 @@ ${commonHelp}
     const id = args[0]!
     const done = await revokeSessionAsAdmin(ctx.store, ctx.sessions, id)
     if (!done) throw new CliError(`no session "${inert(id)}"`)
-    await ctx.audit('revoke_session', { session_id: done.session.id, user_id: done.session.userId, revoked: done.revoked })
+    await ctx.audit('revoke_session', done.session.id, { username: done.session.username, user_id: done.session.userId, revoked: done.revoked })
     if (json) io.out(renderJson({ session_id: done.session.id, username: done.session.username, revoked: done.revoked }))
     else io.out(done.revoked ? `revoked session ${done.session.id} of ${done.session.username}\n` : `session ${done.session.id} was already revoked\n`)
   },

@@ -45,7 +45,7 @@ ${commonHelp}
     const email = typeof values.email === 'string' ? parseEmail(values.email) : null
     const { password, generated } = await choosePassword(io)
     const user = await ctx.accounts.createUser({ username: input.args[0]!, password, email, role: values.admin ? 'admin' : 'user' })
-    await ctx.audit('add_user', { user_id: user.id, username: user.username, role: user.role })
+    await ctx.audit('add_user', user.username, { user_id: user.id, role: user.role })
     if (input.json) {
       io.out(renderJson({ user: toAdminUserView(user), ...(generated ? { password } : {}) }))
       return
@@ -76,7 +76,7 @@ ${commonHelp}
       const { ctx, io } = input
       const done = await setUserDisabled(ctx.store, ctx.accounts, input.args[0]!, disabled)
       if (!done) throw new CliError(`no user "${inert(input.args[0]!)}"`)
-      await ctx.audit(`${verb}_user`, { user_id: done.user.id, username: done.user.username, revoked: done.revoked })
+      await ctx.audit(`${verb}_user`, done.user.username, { user_id: done.user.id, revoked: done.revoked })
       if (input.json) io.out(renderJson({ user: toAdminUserView(done.user), revoked: done.revoked }))
       else io.out(`${verb}d ${done.user.username}${disabled ? `; revoked ${plural(done.revoked, 'session')}` : ''}\n`)
     },
@@ -103,7 +103,7 @@ ${commonHelp}
     const user = await requireUser(input, input.args[0]!)
     const { password, generated } = await choosePassword(io)
     const revoked = (await ctx.accounts.resetPassword(user.id, password)).length
-    await ctx.audit('reset_password', { user_id: user.id, username: user.username, revoked })
+    await ctx.audit('reset_password', user.username, { user_id: user.id, revoked })
     if (input.json) {
       io.out(renderJson({ user: toAdminUserView(user), revoked, ...(generated ? { password } : {}) }))
       return

@@ -1,28 +1,68 @@
 import type { IncomingMessage } from 'node:http'
 import { z } from 'zod'
 import { ApiError } from '../../errors.js'
-import { findUser, listLiveDevices, listSessions, revokeSessionAsAdmin, setUserDisabled } from '../../operators/operators.js'
+import {
+  createUserAsAdmin,
+  deleteUserAsAdmin,
+  findUser,
+  listAudit,
+  listLiveDevices,
+  listLiveNodes,
+  listSessions,
+  listUsers,
+  resetPasswordAsAdmin,
+  revokeSessionAsAdmin,
+  revokeUserSessionsAsAdmin,
+  setRoleAsAdmin,
+  setUserDisabled,
+} from '../../operators/operators.js'
 import { clientInfo } from '../../request/client-info.js'
-import { AdminSessionViewSchema, AdminUserViewSchema, DeviceViewSchema, encodeCursor, toAdminSessionView, toAdminUserView, toDeviceView } from '../../views.js'
+import {
+  AdminSessionViewSchema,
+  AdminUserListingSchema,
+  AdminUserViewSchema,
+  AuditEntrySchema,
+  DeviceViewSchema,
+  encodeCursor,
+  NodeViewSchema,
+  toAdminSessionView,
+  toAdminUserListing,
+  toAdminUserView,
+  toAuditEntry,
+  toDeviceView,
+  toNodeView,
+} from '../../views.js'
 import { route, type AdminCaller, type Route } from '../route.js'
-import { ListQuery, PushBody, SessionListQuery } from '../schemas.js'
+import { AdminCreateUserBody, AdminPasswordBody, AuditQuery, ListQuery, PushBody, RoleBody, SessionListQuery, UserListQuery } from '../schemas.js'
 import type { RouteDeps } from './deps.js'
 
 const Cursor = z.string().nullable()
 
-/** Who did it, for the audit line: never a token. */
-const actorOf = (caller: AdminCaller) =>
-  caller.kind === 'service' ? { actor: 'service' } : { actor: 'admin', actor_user_id: caller.auth.user.id, actor_session_id: caller.auth.session.id }
+/** Who did it, for the audit trail: the admin's username or `service`; never a token. */
+const actorOf = (caller: AdminCaller): { actor: string; details: Record<string, string> } =>
+  caller.kind === 'service'
+    ? { actor: 'service', details: {} }
+    : { actor: caller.auth.user.username, details: { actor_user_id: caller.auth.user.id, actor_session_id: caller.auth.session.id } }
+
+const Empty = z.object({})
+const UnknownUser = () => new ApiError('NOT_FOUND', 'No such user.')
 
 /** Operators' routes (`/admin/*`): an admin's backoffice session or the service token. */
-export function adminRoutes({ config, store, sessions, accounts, log, now, metrics, deliverer }: RouteDeps): Route[] {
+export function adminRoutes({ config, store, sessions, accounts, log, now, metrics, deliverer, audit: trail }: RouteDeps): Route[] {
   const trustProxy = config.trustProxy
-  /** The audit line of one admin call: reads at debug (a polling backend must not flood the log), changes at info and counted. */
-  function audit(req: IncomingMessage, caller: AdminCaller, action: string, details: Record<string, unknown> = {}, change = true) {
+  /** A read: a debug line only (a polling backend must not flood the log); not an action, not on record. */
+  function noteRead(req: IncomingMessage, caller: AdminCaller, action: string) {
+    const { actor } = actorOf(caller)
+    log.debug(
+      { event: 'admin_action', action, actor, via: caller.kind === 'service' ? 'service' : 'http', ip: clientInfo(req, trustProxy).ip },
+      'admin action (read)',
+    )
+  }
+  /** A change: one audit entry (row + info line) and one count in the metrics. */
+  async function audit(req: IncomingMessage, caller: AdminCaller, action: string, target: string, details: Record<string, unknown> = {}) {
     const via = caller.kind === 'service' ? 'service' : 'http'
-    const line = { event: 'admin_action', action, ...actorOf(caller), via, ip: clientInfo(req, trustProxy).ip, ...details }
-    if (!change) return log.debug(line, 'admin action')
-    log.info(line, 'admin action')
+    const who = actorOf(caller)
+    await trail.record({ actor: who.actor, via, action, target, details: { ...who.details, ip: clientInfo(req, trustProxy).ip, ...details } })
     metrics.operatorAction(action, via)
   }
 
@@ -41,8 +81,8 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
       },
       async ({ req, caller, params }) => {
         const done = await setUserDisabled(store, accounts, params.username ?? '', disabled)
-        if (!done) throw new ApiError('NOT_FOUND', 'No such user.')
-        audit(req, caller, disabled ? 'disable_user' : 'enable_user', { user_id: done.user.id, username: done.user.username, revoked: done.revoked })
+        if (!done) throw UnknownUser()
+        await audit(req, caller, disabled ? 'disable_user' : 'enable_user', done.user.username, { user_id: done.user.id, revoked: done.revoked })
         return { result: { user: toAdminUserView(done.user), revoked: done.revoked } }
       },
     )
@@ -60,7 +100,7 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
         response: { status: 200, body: z.object({ devices: z.array(DeviceViewSchema), next_cursor: Cursor }) },
       },
       async ({ req, caller, query }) => {
-        audit(req, caller, 'list_devices', {}, false)
+        noteRead(req, caller, 'list_devices')
         const page = await listLiveDevices(store, query, now(), config.nodeHeartbeatMs)
         return { result: { devices: page.rows.map(toDeviceView), next_cursor: encodeCursor(page.next) } }
       },
@@ -77,7 +117,7 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
         response: { status: 200, body: z.object({ sessions: z.array(AdminSessionViewSchema), next_cursor: Cursor }) },
       },
       async ({ req, caller, query }) => {
-        audit(req, caller, 'list_sessions', {}, false)
+        noteRead(req, caller, 'list_sessions')
         const at = now()
         const page = await listSessions(store, { ...query, activeOnly: query.state === 'active' }, at, config.nodeHeartbeatMs)
         return {
@@ -101,12 +141,155 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
       async ({ req, caller, params }) => {
         const done = await revokeSessionAsAdmin(store, sessions, params.session_id ?? '')
         if (!done) throw new ApiError('NOT_FOUND', 'No such session.')
-        audit(req, caller, 'revoke_session', { session_id: done.session.id, user_id: done.session.userId, revoked: done.revoked })
+        await audit(req, caller, 'revoke_session', done.session.id, { username: done.session.username, user_id: done.session.userId, revoked: done.revoked })
         return { result: { revoked: done.revoked } }
       },
     ),
     disableRoute(true),
     disableRoute(false),
+    route(
+      {
+        id: 'listUsers',
+        method: 'GET',
+        path: '/admin/users',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Accounts newest first; `q` a username or email prefix, `role`, `disabled=true|false`.',
+        query: UserListQuery,
+        response: { status: 200, body: z.object({ users: z.array(AdminUserListingSchema), next_cursor: Cursor }) },
+      },
+      async ({ req, caller, query }) => {
+        noteRead(req, caller, 'list_users')
+        const page = await listUsers(store, query, now(), config.nodeHeartbeatMs)
+        return { result: { users: page.rows.map(toAdminUserListing), next_cursor: encodeCursor(page.next) } }
+      },
+    ),
+    route(
+      {
+        id: 'createUser',
+        method: 'POST',
+        path: '/admin/users',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Creates an account; without `password` one is generated and returned in this answer only.',
+        body: AdminCreateUserBody,
+        response: {
+          status: 201,
+          body: z.object({ user_id: z.string(), username: z.string(), role: z.enum(['user', 'admin']), password: z.string().optional() }),
+        },
+      },
+      async ({ req, caller, body }) => {
+        const { user, generated } = await createUserAsAdmin(accounts, body)
+        await audit(req, caller, 'create_user', user.username, { user_id: user.id, role: user.role, password_generated: generated !== null })
+        return { result: { user_id: user.id, username: user.username, role: user.role, ...(generated === null ? {} : { password: generated }) } }
+      },
+    ),
+    route(
+      {
+        id: 'resetUserPassword',
+        method: 'POST',
+        path: '/admin/users/:username/password',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Sets a new password (generated and returned once when omitted); every session of the user is revoked (4501).',
+        body: AdminPasswordBody,
+        response: { status: 200, body: z.object({ password: z.string().optional() }) },
+      },
+      async ({ req, caller, params, body }) => {
+        const done = await resetPasswordAsAdmin(store, accounts, params.username ?? '', body.password)
+        if (!done) throw UnknownUser()
+        await audit(req, caller, 'reset_password', done.user.username, {
+          user_id: done.user.id,
+          revoked: done.revoked,
+          password_generated: done.generated !== null,
+        })
+        return { result: done.generated === null ? {} : { password: done.generated } }
+      },
+    ),
+    route(
+      {
+        id: 'setUserRole',
+        method: 'PUT',
+        path: '/admin/users/:username/role',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Sets the role (`user` or `admin`); 409 LAST_ADMIN when it would demote the last enabled admin.',
+        body: RoleBody,
+        response: { status: 200, body: Empty },
+      },
+      async ({ req, caller, params, body }) => {
+        const user = await setRoleAsAdmin(store, accounts, params.username ?? '', body.role)
+        if (!user) throw UnknownUser()
+        await audit(req, caller, body.role === 'admin' ? 'set_role_admin' : 'set_role_user', user.username, { user_id: user.id })
+        return { result: {} }
+      },
+    ),
+    route(
+      {
+        id: 'deleteUser',
+        method: 'DELETE',
+        path: '/admin/users/:username',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Deletes the account and its sessions (live sockets close with 4501 on every node); the username is free again.',
+        response: { status: 200, body: z.object({ revoked: z.number().int() }) },
+      },
+      async ({ req, caller, params }) => {
+        const done = await deleteUserAsAdmin(store, accounts, params.username ?? '')
+        if (!done) throw UnknownUser()
+        await audit(req, caller, 'delete_user', done.user.username, { user_id: done.user.id, revoked: done.revoked })
+        return { result: { revoked: done.revoked } }
+      },
+    ),
+    route(
+      {
+        id: 'revokeUserSessions',
+        method: 'DELETE',
+        path: '/admin/users/:username/sessions',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Revokes every live session of the user (sockets close with 4501); the account stays enabled.',
+        response: { status: 200, body: z.object({ revoked: z.number().int() }) },
+      },
+      async ({ req, caller, params }) => {
+        const done = await revokeUserSessionsAsAdmin(store, sessions, params.username ?? '')
+        if (!done) throw UnknownUser()
+        await audit(req, caller, 'revoke_user_sessions', done.user.username, { user_id: done.user.id, revoked: done.revoked })
+        return { result: { revoked: done.revoked } }
+      },
+    ),
+    route(
+      {
+        id: 'listAudit',
+        method: 'GET',
+        path: '/admin/audit',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'Every operator action (HTTP, service token, CLI), newest first.',
+        query: AuditQuery,
+        response: { status: 200, body: z.object({ entries: z.array(AuditEntrySchema), next_cursor: Cursor }) },
+      },
+      async ({ req, caller, query }) => {
+        noteRead(req, caller, 'list_audit')
+        const page = await listAudit(store, query)
+        return { result: { entries: page.rows.map(toAuditEntry), next_cursor: encodeCursor(page.next) } }
+      },
+    ),
+    route(
+      {
+        id: 'listNodes',
+        method: 'GET',
+        path: '/admin/nodes',
+        dialect: 'nullptr',
+        auth: 'admin',
+        summary: 'The live gateway nodes and their connection counts, by id.',
+        response: { status: 200, body: z.object({ nodes: z.array(NodeViewSchema) }) },
+      },
+      async ({ req, caller }) => {
+        noteRead(req, caller, 'list_nodes')
+        return { result: { nodes: (await listLiveNodes(store, now(), config.nodeHeartbeatMs)).map(toNodeView) } }
+      },
+    ),
     route(
       {
         id: 'pushEvent',
@@ -120,7 +303,7 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
       },
       async ({ caller, params, body }) => {
         const user = await findUser(store, params.username ?? '')
-        if (!user) throw new ApiError('NOT_FOUND', 'No such user.')
+        if (!user) throw UnknownUser()
         const delivered = await deliverer.deliver(user.id, body.data)
         // The payload is the backend's business: never logged, only that a push happened.
         log.info({ event: 'push', user_id: user.id, delivered, by: caller.kind }, 'event pushed')

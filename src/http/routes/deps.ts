@@ -7,6 +7,7 @@ import type { EventDeliverer } from '../../cluster/push.js'
 import type { Config } from '../../config.js'
 import type { Limits } from '../../limits/limits.js'
 import type { Metrics } from '../../metrics.js'
+import type { AuditTrail } from '../../operators/audit.js'
 import type { Store } from '../../store/types.js'
 
 /** What every route group is built from. */
@@ -25,6 +26,8 @@ export interface RouteDeps {
   metrics: Metrics
   /** Server push to live devices, on any node. */
   deliverer: EventDeliverer
+  /** Where operator actions are recorded (store row + info line). */
+  audit: AuditTrail
   /** True while the node drains (SIGTERM). */
   isDraining: () => boolean
 }

@@ -9,6 +9,15 @@ import type { RouteDeps } from './deps.js'
 
 const SessionResult = z.object({ data: z.array(DialogramSessionSchema), includes: z.array(z.never()) })
 const sessionResult = (issued: IssuedSession) => ({ data: [toDialogramSession(issued.session, issued.token)], includes: [] })
+/**
+ * The backoffice login also includes the admin's user resource: a login by email must learn the
+ * username that the `Username` header of every admin call carries (the console needs it).
+ */
+const BackofficeResult = z.object({ data: z.array(DialogramSessionSchema), includes: z.array(DialogramUserSchema) })
+const backofficeResult = (issued: IssuedSession) => ({
+  data: [toDialogramSession(issued.session, issued.token)],
+  includes: [toDialogramUser(issued.user)],
+})
 
 /** Dialogram dialect: `/api/user`, `/api/session`, `/api/backoffice/session`. */
 export function dialogramRoutes({ config, login, signup }: RouteDeps): Route[] {
@@ -76,7 +85,7 @@ export function dialogramRoutes({ config, login, signup }: RouteDeps): Route[] {
         auth: 'none',
         summary: 'Logs an admin in with a backoffice session (admin API and console only), by email or username.',
         body: BackofficeBody,
-        response: { status: 201, body: SessionResult },
+        response: { status: 201, body: BackofficeResult },
       },
       async ({ body, client }) => {
         const outcome = await login({
@@ -88,7 +97,7 @@ export function dialogramRoutes({ config, login, signup }: RouteDeps): Route[] {
           dialect: 'dialogram',
         })
         if (!outcome.ok) throw loginRefusal('dialogram', outcome.failure)
-        return { result: sessionResult(outcome.issued) }
+        return { result: backofficeResult(outcome.issued) }
       },
     ),
   ]
