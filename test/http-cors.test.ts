@@ -60,7 +60,7 @@ listed.before(async (ctx) => {
   ctx.srv = await startServer({ ALLOWED_ORIGINS: ` ${APP} ,${OTHER_APP}`, LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: '2' })
 })
 listed.after(async (ctx) => {
-  await ctx.srv.close()
+  await ctx.srv?.close()
 })
 
 listed('cors › should declare exactly the user routes of both dialects cross-origin', ({ srv }) => {
@@ -245,7 +245,7 @@ unlisted.before(async (ctx) => {
   ctx.srv = await startServer()
 })
 unlisted.after(async (ctx) => {
-  await ctx.srv.close()
+  await ctx.srv?.close()
 })
 
 unlisted('cors › should serve no CORS at all without ALLOWED_ORIGINS', async ({ srv }) => {
