@@ -1,6 +1,8 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConfigError, loadConfig } from '../src/config.js'
+import type { LimiterBackend } from '../src/limits/backend.js'
 import { authHeaders, backofficeLogin, registerUser, request, type Res } from './helpers/http.js'
 import { startServer, type TestServer } from './helpers/server.js'
 
@@ -265,6 +267,28 @@ unlisted('cors › should serve no CORS at all without ALLOWED_ORIGINS', async (
   }
 })
 
+// ── a failing dependency ────────────────────────────────────────────────────────────────────────
+const failing = suite<{ srv: TestServer }>('failing')
+failing.before(async (ctx) => {
+  // Every rate-limit check fails, so a login fails closed with 500.
+  const broken: LimiterBackend = (w) => {
+    const counter = new RateLimiterMemory({ points: w.points, duration: w.durationSec })
+    counter.consume = () => Promise.reject(new Error('store down'))
+    return counter
+  }
+  ctx.srv = await startServer({ ALLOWED_ORIGINS: APP, LOG_LEVEL: 'silent' }, { deps: { limiterBackend: broken } })
+})
+failing.after(async (ctx) => {
+  await ctx.srv?.close()
+})
+
+failing('cors › should carry the CORS headers on a 500 from a user route', async ({ srv }) => {
+  const res = await request(srv.url, 'POST', '/session', { headers: { Origin: APP }, body: { username: 'anyone', password: 'password-123' } })
+  assert.is(res.status, 500)
+  assert.is(res.body.error_info.error_code, 'INTERNAL_ERROR')
+  assertCrossOrigin(res, APP, 'POST /session 500')
+})
+
 // ── ALLOWED_ORIGINS parsing ─────────────────────────────────────────────────────────────────────
 const parsing = suite('parsing')
 
@@ -299,4 +323,5 @@ parsing('config › should refuse ALLOWED_ORIGINS entries that are not origins a
 
 listed.run()
 unlisted.run()
+failing.run()
 parsing.run()
