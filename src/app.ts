@@ -14,6 +14,7 @@ import { createGateway, type Gateway } from './gateway/gateway.js'
 import { writeRefusal } from './gateway/refuse.js'
 import type { GatewayObserver } from './gateway/observer.js'
 import { answerClientError } from './http/client-error.js'
+import { createCorsPolicy } from './http/cors.js'
 import { createHttpHandler } from './http/handler.js'
 import type { Route } from './http/route.js'
 import { Router } from './http/router.js'
@@ -172,6 +173,7 @@ export function createApp(deps: AppDeps): App {
   const handle = createHttpHandler({
     router,
     authenticate,
+    cors: createCorsPolicy(config.allowedOrigins),
     log,
     trustProxy: config.trustProxy,
     onResponse: (route, status, seconds) => metrics.httpRequest(route, status, seconds),

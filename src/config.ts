@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseOriginList } from './request/origin-list.js'
 import { SQLITE_LOCK_WAIT_MS } from './store/sqlite-lock-waiter.js'
 
 /** Every setting chatgate reads, with its default, validated once at start. */
@@ -22,7 +23,14 @@ const Env = z
     DUPLICATE_POLICY: z.enum(['replace', 'reject', 'revoke']).default('replace'),
     HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     NODE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-    ALLOWED_ORIGINS: z.string().optional(),
+    ALLOWED_ORIGINS: z
+      .string()
+      .transform((text, ctx) => {
+        const { origins, problems } = parseOriginList(text)
+        for (const message of problems) ctx.addIssue({ code: 'custom', message })
+        return origins
+      })
+      .optional(),
     SIGNUP: z.enum(['open', 'closed']).default('open'),
     CHATGATE_ADMIN_PASSWORD: z.string().optional(),
     CHATGATE_SERVICE_TOKEN: z.string().min(32, 'CHATGATE_SERVICE_TOKEN must be at least 32 characters').optional(),
@@ -89,7 +97,11 @@ export type Config = {
    * stop counting), for 4 it is purged with its rows (src/cluster/liveness.ts). The same on every node.
    */
   nodeHeartbeatMs: number
-  /** `undefined` means: same-origin browsers only; clients without Origin always pass. */
+  /**
+   * Browser origins allowed to open the WebSocket and to call the user routes cross-origin (CORS),
+   * each exactly as browsers send `Origin`. `undefined` means: same-origin browsers only, no CORS;
+   * clients without Origin always pass.
+   */
   allowedOrigins: string[] | undefined
   signupOpen: boolean
   adminPassword: string | undefined
@@ -151,9 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     duplicatePolicy: e.DUPLICATE_POLICY,
     heartbeatMs: e.HEARTBEAT_MS,
     nodeHeartbeatMs: e.NODE_HEARTBEAT_MS,
-    allowedOrigins: e.ALLOWED_ORIGINS?.split(',')
-      .map((o) => o.trim())
-      .filter(Boolean),
+    allowedOrigins: e.ALLOWED_ORIGINS,
     signupOpen: e.SIGNUP === 'open',
     adminPassword: e.CHATGATE_ADMIN_PASSWORD,
     serviceToken: e.CHATGATE_SERVICE_TOKEN,

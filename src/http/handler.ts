@@ -8,6 +8,7 @@ import { refuseBadHost, refuseControlCharacterHeaders } from '../request/header-
 import { parseRequestTarget } from '../request/target.js'
 import type { Authenticate } from './authenticate.js'
 import { MAX_BODY_BYTES } from './body.js'
+import { isPreflight, type CorsPolicy } from './cors.js'
 import { readBody, readQuery, parseWith } from './input.js'
 import { sendError, sendJson } from './respond.js'
 import type { Route, RouteContext } from './route.js'
@@ -16,6 +17,8 @@ import type { Router } from './router.js'
 export interface HttpHandlerDeps {
   router: Router
   authenticate: Authenticate
+  /** CORS for the routes declared `crossOrigin` (src/http/cors.ts). */
+  cors: CorsPolicy
   log: Logger
   trustProxy: boolean
   /** Told about every answer: the route's id (`none` when no route matched), the status and the seconds it took. */
@@ -39,11 +42,11 @@ function closeUnlessDrainable(req: IncomingMessage, res: ServerResponse): void {
 
 /**
  * The node:http request listener. Every request goes the same way, so no route can skip a step:
- * the target (origin or absolute form), header checks, no token in the URL, the route (404/405),
- * the route's precheck, its `auth`, its params, query and body against their schemas, the handler,
- * and the answer in the route's dialect.
+ * the target (origin or absolute form), the path's CORS headers, header checks, no token in the
+ * URL, a CORS preflight answered here, the route (404/405), the route's precheck, its `auth`, its
+ * params, query and body against their schemas, the handler, and the answer in the route's dialect.
  */
-export function createHttpHandler({ router, authenticate, log, trustProxy, onResponse }: HttpHandlerDeps) {
+export function createHttpHandler({ router, authenticate, cors, log, trustProxy, onResponse }: HttpHandlerDeps) {
   async function run(route: Route, req: IncomingMessage, params: Record<string, string>, query: URLSearchParams) {
     const { spec } = route
     spec.precheck?.()
@@ -67,10 +70,20 @@ export function createHttpHandler({ router, authenticate, log, trustProxy, onRes
       const target = parseRequestTarget(req.url ?? '')
       if (!target) throw new ApiError('BAD_REQUEST', 'The request target must be a path starting with one /.')
       dialect = dialectOf(target.path)
+      const methods = { all: router.methodsOf(target.path), crossOrigin: router.crossOriginMethodsOf(target.path) }
+      // Set before anything can fail, so that every answer on a cross-origin path carries them.
+      for (const [name, value] of Object.entries(cors.answerHeaders(req.headers.origin, methods))) res.setHeader(name, value)
       refuseControlCharacterHeaders(req)
       refuseBadHost(req)
       const query = new URLSearchParams(target.query)
       refuseTokenInQuery(query)
+      if (isPreflight(req)) {
+        routeId = 'preflight'
+        closeUnlessDrainable(req, res)
+        res.writeHead(204, cors.preflight(req, methods))
+        res.end()
+        return
+      }
       const { route, params } = router.match(req.method ?? 'GET', target.path)
       dialect = route.spec.dialect
       routeId = route.spec.id

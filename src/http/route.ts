@@ -43,6 +43,11 @@ export interface RouteSpec {
   path: string
   dialect: Dialect
   auth: Auth
+  /**
+   * A user route that browser apps on the `ALLOWED_ORIGINS` may call (CORS, src/http/cors.ts).
+   * Absent: same-origin only (operators, the console, the backoffice login, service routes).
+   */
+  crossOrigin?: true
   /** One line for the OpenAPI document. */
   summary: string
   description?: string

@@ -29,6 +29,15 @@ export class Router {
     return METHODS.filter((m) => this.find(m, path) !== null)
   }
 
+  /**
+   * The methods a browser on an allowed origin may call on `path`: all of its methods when every
+   * route serving it is declared `crossOrigin`, else none (fail closed).
+   */
+  crossOriginMethodsOf(path: string): Method[] {
+    const served = METHODS.map((m) => [m, this.find(m, path)] as const).filter(([, found]) => found !== null)
+    return served.every(([, found]) => found?.route.spec.crossOrigin) ? served.map(([m]) => m) : []
+  }
+
   private find(method: Method, path: string): { route: Route; params: Record<string, string> } | null {
     const found = this.fmw.find(method, path)
     if (!found) return null

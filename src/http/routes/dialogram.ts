@@ -25,6 +25,7 @@ export function dialogramRoutes({ config, login, signup }: RouteDeps): Route[] {
     route(
       {
         id: 'dialogramRegister',
+        crossOrigin: true,
         method: 'POST',
         path: '/api/user',
         dialect: 'dialogram',
@@ -55,6 +56,7 @@ export function dialogramRoutes({ config, login, signup }: RouteDeps): Route[] {
     route(
       {
         id: 'dialogramLogin',
+        crossOrigin: true,
         method: 'POST',
         path: '/api/session',
         dialect: 'dialogram',

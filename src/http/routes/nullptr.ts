@@ -11,7 +11,10 @@ import type { RouteDeps } from './deps.js'
 const IssuedSession = z.object({ user_id: z.string(), session_token: z.string(), session_id: z.string() })
 const Empty = z.object({})
 
-/** nullptr dialect: `/user/…` and `/session…`: register, log in, see and revoke one's own sessions. */
+/**
+ * nullptr dialect: `/user/…` and `/session…`: register, log in, see and revoke one's own sessions.
+ * Every one is a user route, callable by browser apps on the allowed origins.
+ */
 export function nullptrRoutes({ config, store, sessions, accounts, login, signup, limits, log, now }: RouteDeps): Route[] {
   return [
     route(
@@ -20,6 +23,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         method: 'GET',
         path: '/user/checkUsername',
         dialect: 'nullptr',
+        crossOrigin: true,
         auth: 'none',
         summary: 'Whether a username is free.',
         query: CheckUsernameQuery,
@@ -33,6 +37,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         method: 'POST',
         path: '/user/register',
         dialect: 'nullptr',
+        crossOrigin: true,
         auth: 'none',
         summary: 'Creates an account and its first session.',
         precheck: () => {
@@ -57,6 +62,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         method: 'POST',
         path: '/session',
         dialect: 'nullptr',
+        crossOrigin: true,
         auth: 'none',
         summary: 'Logs in: a new session (one per device) and its token, shown once.',
         body: LoginBody,
@@ -82,6 +88,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         method: 'GET',
         path: '/session',
         dialect: 'nullptr',
+        crossOrigin: true,
         auth: 'session',
         summary: 'The current session and every live device of the user.',
         response: { status: 200, body: z.object({ session: SessionViewSchema.optional(), devices: z.array(SessionViewSchema) }) },
@@ -97,6 +104,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         method: 'DELETE',
         path: '/session',
         dialect: 'nullptr',
+        crossOrigin: true,
         // Any session may end itself, a backoffice one included.
         auth: 'any-session',
         summary: 'Logs this device out; its sockets close with 4501.',
@@ -113,6 +121,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         method: 'DELETE',
         path: '/session/others',
         dialect: 'nullptr',
+        crossOrigin: true,
         auth: 'session',
         summary: 'Revokes every other session of the user.',
         response: { status: 200, body: z.object({ revoked: z.number().int() }) },
@@ -128,6 +137,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         method: 'DELETE',
         path: '/session/:session_id',
         dialect: 'nullptr',
+        crossOrigin: true,
         auth: 'session',
         summary: "Revokes one of the caller's own sessions (404 for any other id).",
         response: { status: 200, body: Empty },
@@ -143,6 +153,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         method: 'PUT',
         path: '/user/password',
         dialect: 'nullptr',
+        crossOrigin: true,
         auth: 'session',
         summary: 'Changes the password; every other session is revoked.',
         body: PasswordBody,
