@@ -87,6 +87,7 @@ export function createApp(deps: AppDeps): App {
     deps.hasher ?? createPasswordHasher({ cost: config.bcryptCost, threads: config.hashWorkers, maxQueue: config.hashQueueMax, nice: config.hashThreadNice })
   const metrics = deps.metrics ?? createMetrics()
   metrics.readLoginQueueFrom(() => hasher.queueDepth)
+  metrics.readBusStaleDropsFrom(() => bus.staleDropped)
   const sessions = new SessionService({
     store,
     hasher,
