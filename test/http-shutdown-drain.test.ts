@@ -35,7 +35,7 @@ drain.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
-drain('shutdown › should drain on SIGTERM: in-flight logins finish with 200, new upgrades and requests get 503 SHUTTING_DOWN on the open listener, then it closes, exit 0', async () => {
+drain('shutdown › should drain on SIGTERM: in-flight logins get 200, newcomers 503 SHUTTING_DOWN, then exit 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'chatgate-drain-'))
   dirs.push(dir)
   // One bcrypt worker at cost 10: the logins queue up behind each other on the server.
