@@ -287,17 +287,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // ws writes the 101 response and the welcome frame separately (handleUpgrade runs accept
     // synchronously): corked, both leave in one write.
     socket.cork()
+    let handedOver = false
     try {
       wss.handleUpgrade(req, socket, head, (ws) => {
+        handedOver = true
         try {
           accept(ws, adm, started)
         } catch (err) {
           log.error({ err, event: 'ws_accept_failed' }, 'could not set up an accepted websocket')
+          // Without a LiveConnection no close will release the claim: release it here.
+          if (!ws.conn) releaseClaim(adm.auth.session.id, adm.connectionId)
           ws.close(CloseCode.INTERNAL_ERROR, 'INTERNAL_ERROR')
         }
       })
     } finally {
       socket.uncork()
+      // ws drops a socket that is no longer readable or writable without calling back.
+      if (!handedOver) releaseClaim(adm.auth.session.id, adm.connectionId)
     }
   }
 
