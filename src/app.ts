@@ -16,6 +16,7 @@ import type { GatewayObserver } from './gateway/observer.js'
 import { answerClientError } from './http/client-error.js'
 import { createCorsPolicy } from './http/cors.js'
 import { createHttpHandler } from './http/handler.js'
+import { InFlight } from './http/in-flight.js'
 import type { Route } from './http/route.js'
 import { Router } from './http/router.js'
 import { adminRoutes } from './http/routes/admin.js'
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps): App {
     deps.hasher ?? createPasswordHasher({ cost: config.bcryptCost, threads: config.hashWorkers, maxQueue: config.hashQueueMax, nice: config.hashThreadNice })
   const metrics = deps.metrics ?? createMetrics()
   metrics.readLoginQueueFrom(() => hasher.queueDepth)
+  metrics.readBusStaleDropsFrom(() => bus.staleDropped)
   const sessions = new SessionService({
     store,
     hasher,
@@ -177,10 +179,13 @@ export function createApp(deps: AppDeps): App {
     log,
     trustProxy: config.trustProxy,
     onResponse: (route, status, seconds) => metrics.httpRequest(route, status, seconds),
+    isDraining: () => draining,
   })
+  const requestsBeforeDrain = new InFlight()
   const httpLimits = config.http
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.setHeader('connection', 'close')
+    else requestsBeforeDrain.track(res)
     handle(req, res).catch((err) => backstop.request(err, res))
   }
   const server = createServer(
@@ -218,14 +223,24 @@ export function createApp(deps: AppDeps): App {
   })
 
   let shuttingDown: Promise<void> | undefined
+  /**
+   * The drain keeps the listener open, so a client that connects meanwhile hears 503
+   * SHUTTING_DOWN (HTTP and upgrades) instead of a refused connection, until every socket closed
+   * (1001) and every request that arrived before it was answered, at most SHUTDOWN_GRACE_MS; then
+   * the listener closes.
+   */
   async function shutdown(): Promise<void> {
     draining = true
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    // Before any await: from now on the gateway refuses upgrades with 503.
+    const gatewayClosed = gateway.close()
     server.closeIdleConnections()
     const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
     feed.close()
     await auditWatcher.stop()
-    await gateway.close()
+    await gatewayClosed
+    await requestsBeforeDrain.done(config.shutdownGraceMs)
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeIdleConnections()
     await closed
     clearTimeout(deadline)
     await hasher.close()

@@ -14,6 +14,8 @@ const Env = z
       .string()
       .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX: 1-64 characters of A-Z a-z 0-9 : _ . -')
       .default('chatgate:'),
+    BUS_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    REDIS_LIMITER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     NODE_ID: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/)
@@ -87,6 +89,16 @@ export type Config = {
   redisUrl: string | undefined
   /** Prefix of every Redis channel and key this deployment uses (several deployments, or tests, can share a server). */
   redisPrefix: string
+  /**
+   * Oldest a message from another node (or a push) may be when it arrives: older ones are dropped
+   * and counted (chatgate_bus_stale_dropped_total), so an event is delivered on time or not at all.
+   */
+  busMaxAgeMs: number
+  /**
+   * After a Redis timeout or error, how long the rate limits count in this node's memory before one
+   * command tries Redis again (the limiter's breaker).
+   */
+  redisLimiterCooldownMs: number
   nodeId: string | undefined
   bcryptCost: number
   sessionTtlMs: number
@@ -157,6 +169,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqliteLockWaitMs: e.SQLITE_LOCK_WAIT_MS,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
+    busMaxAgeMs: e.BUS_MAX_AGE_MS,
+    redisLimiterCooldownMs: e.REDIS_LIMITER_COOLDOWN_MS,
     nodeId: e.NODE_ID,
     bcryptCost: e.BCRYPT_COST,
     sessionTtlMs: Math.round(e.SESSION_TTL_DAYS * 86_400_000),

@@ -47,6 +47,8 @@ export interface Metrics {
   unhandledError(site: string): void
   /** Where the login queue depth is read on each scrape (the password pool). */
   readLoginQueueFrom(read: () => number): void
+  /** Where the count of bus messages dropped for age is read on each scrape (the bus). */
+  readBusStaleDropsFrom(read: () => number): void
   /** The Prometheus text exposition of every metric. */
   render(): Promise<string>
   readonly contentType: string
@@ -134,6 +136,16 @@ export function createMetrics(): Metrics {
       this.set(readQueue())
     },
   })
+  let readStaleDrops: () => number = () => 0
+  new Counter({
+    name: 'chatgate_bus_stale_dropped_total',
+    help: 'Messages from other nodes (pushes, revocations, answers) dropped because they arrived older than BUS_MAX_AGE_MS.',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(readStaleDrops())
+    },
+  })
 
   // Series that exist from the first scrape, so rates and alerts work before the first event.
   handshakes.inc({ result: 'ok' }, 0)
@@ -180,6 +192,9 @@ export function createMetrics(): Metrics {
     unhandledError: (site) => unhandled.inc({ site: site === 'upgrade' ? 'upgrade' : 'request' }),
     readLoginQueueFrom(read) {
       readQueue = read
+    },
+    readBusStaleDropsFrom(read) {
+      readStaleDrops = read
     },
     render: () => registry.metrics(),
   }

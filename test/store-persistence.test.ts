@@ -151,7 +151,7 @@ Schema('should create the folder, the schema (STRICT tables, WAL) and PRAGMA use
     const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string; sql: string }[]
     assert.equal(
       tables.map((t) => t.name),
-      ['audit_log', 'connections', 'deleted_sessions', 'nodes', 'sessions', 'users'],
+      ['audit_log', 'connections', 'deleted_sessions', 'nodes', 'session_claims', 'sessions', 'users'],
     )
     for (const t of tables) assert.match(t.sql, /\)\s*STRICT$/, `${t.name} must be STRICT`)
   } finally {

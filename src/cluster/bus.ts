@@ -35,4 +35,6 @@ export interface Bus {
   /** Returns the unsubscribe function. */
   subscribe(handler: (event: BusEvent) => void): () => void
   close(): Promise<void>
+  /** Messages from other nodes dropped for arriving older than BUS_MAX_AGE_MS (always 0 in one process). */
+  readonly staleDropped: number
 }

@@ -5,9 +5,9 @@ import { RedisBus } from './redis-bus.js'
 import type { Bus } from './bus.js'
 
 /** The bus of this node: Redis pub/sub between nodes when REDIS_URL is set, else in-process. */
-export async function openBus(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, log: Logger): Promise<Bus> {
+export async function openBus(config: Pick<Config, 'redisUrl' | 'redisPrefix'> & Partial<Pick<Config, 'busMaxAgeMs'>>, log: Logger): Promise<Bus> {
   if (!config.redisUrl) return new LocalBus()
-  const bus = await RedisBus.open({ url: config.redisUrl, prefix: config.redisPrefix, log })
+  const bus = await RedisBus.open({ url: config.redisUrl, prefix: config.redisPrefix, log, maxAgeMs: config.busMaxAgeMs })
   log.info({ event: 'bus_ready', channel: bus.channel }, 'cross-node events over redis')
   return bus
 }

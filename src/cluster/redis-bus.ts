@@ -11,13 +11,23 @@ export interface RedisBusOptions {
   log: Logger
   /** How long start-up waits for Redis before giving up (default 5 s). */
   connectTimeoutMs?: number
-  /** How long one publish may wait for Redis before it counts as failed (default 2 s). */
+  /** How long one publish may wait for Redis before it counts as failed (default BUS_PUBLISH_TIMEOUT_MS). */
   publishTimeoutMs?: number
+  /** Oldest a message may be when it arrives (config BUS_MAX_AGE_MS); older ones are dropped and counted. */
+  maxAgeMs?: number
+  now?: () => number
 }
 
-/** What travels on the channel: the event and the bus instance that sent it. */
+/** Longest one publish waits on Redis (a hung server): bounds a push with PUSH_ANSWER_WAIT_MS. */
+export const BUS_PUBLISH_TIMEOUT_MS = 1_000
+/** Default of BUS_MAX_AGE_MS: a message older than this on arrival is dropped. */
+export const BUS_MAX_AGE_MS = 5_000
+
+/** What travels on the channel: the event, the bus instance that sent it and when (epoch ms). */
 interface Envelope {
   from: string
+  /** Absent from older senders (their messages are never dropped for age). */
+  sentAt?: number
   event: BusEvent
 }
 
@@ -34,6 +44,7 @@ export class RedisBus implements Bus {
   readonly channel: string
   private readonly handlers = new Set<(event: BusEvent) => void>()
   private closed = false
+  private dropped = 0
 
   private constructor(
     /** Identifies this bus instance on the channel (not NODE_ID: two instances must never collide). */
@@ -42,6 +53,8 @@ export class RedisBus implements Bus {
     private readonly sub: Redis,
     private readonly log: Logger,
     prefix: string,
+    private readonly maxAgeMs: number,
+    private readonly now: () => number,
   ) {
     this.channel = `${prefix}bus`
     sub.on('message', (channel: string, message: string) => {
@@ -57,13 +70,15 @@ export class RedisBus implements Bus {
     // Named per instance in CLIENT LIST: `<prefix>pub:<8 hex>` / `<prefix>sub:<8 hex>`.
     const tag = instanceId.slice(0, 8)
     // The publisher fails fast while Redis is away (no offline queue, a command timeout) so that a
-    // publish never hangs; the subscriber resubscribes by itself after every reconnect.
+    // publish never hangs. Neither connection queues commands while offline, so nothing is replayed
+    // late; the subscriber resubscribes by itself once it is ready again after a reconnect. A
+    // PUBLISH already written to a hung server still runs when it resumes: receivers drop it by age.
     const pub = createRedisClient(url, `${prefix}pub:${tag}`, log, {
       enableOfflineQueue: false,
-      commandTimeout: options.publishTimeoutMs ?? 2_000,
+      commandTimeout: options.publishTimeoutMs ?? BUS_PUBLISH_TIMEOUT_MS,
     })
-    const sub = createRedisClient(url, `${prefix}sub:${tag}`, log)
-    const bus = new RedisBus(instanceId, pub, sub, log, prefix)
+    const sub = createRedisClient(url, `${prefix}sub:${tag}`, log, { enableOfflineQueue: false })
+    const bus = new RedisBus(instanceId, pub, sub, log, prefix, options.maxAgeMs ?? BUS_MAX_AGE_MS, options.now ?? Date.now)
     try {
       await Promise.all([connectRedis(pub, url, connectTimeoutMs), connectRedis(sub, url, connectTimeoutMs)])
       await sub.subscribe(bus.channel)
@@ -83,12 +98,17 @@ export class RedisBus implements Bus {
   async publish(event: BusEvent): Promise<void> {
     this.deliver(event)
     if (this.closed) return
-    const envelope: Envelope = { from: this.instanceId, event }
+    const envelope: Envelope = { from: this.instanceId, sentAt: this.now(), event }
     try {
       await this.pub.publish(this.channel, JSON.stringify(envelope))
     } catch (err) {
       this.log.warn({ err, event_type: event.type }, 'bus: publish to redis failed; delivered on this node only')
     }
+  }
+
+  /** Messages from other nodes dropped because they arrived older than the age bound. */
+  get staleDropped(): number {
+    return this.dropped
   }
 
   subscribe(handler: (event: BusEvent) => void): () => void {
@@ -110,7 +130,16 @@ export class RedisBus implements Bus {
       this.log.warn({ channel: this.channel, bytes: message.length }, 'bus: ignored a malformed message')
       return
     }
-    if (envelope.from !== this.instanceId) this.deliver(envelope.event)
+    if (envelope.from === this.instanceId) return
+    // On time or not at all: a message held up in a hung Redis must not act seconds later (a push
+    // the backend already counted as undelivered, a stale `session_connected`).
+    const age = typeof envelope.sentAt === 'number' ? this.now() - envelope.sentAt : 0
+    if (age > this.maxAgeMs) {
+      this.dropped++
+      this.log.debug({ event: 'bus_stale_dropped', event_type: envelope.event.type, age_ms: age }, 'bus: dropped a message older than BUS_MAX_AGE_MS')
+      return
+    }
+    this.deliver(envelope.event)
   }
 
   /** Each handler on its own: one that throws must not keep the event from the others. */

@@ -4,7 +4,6 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer, type RawData, type ServerOptions } from 'ws'
 import type { SessionService } from '../auth/sessions.js'
-import { createId } from '../auth/tokens.js'
 import type { Bus, BusEvent } from '../cluster/bus.js'
 import { subscribeToBus } from './bus-dispatch.js'
 import type { Config } from '../config.js'
@@ -139,6 +138,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     store,
     sessions,
     registry,
+    nodeId,
     now,
     isDraining: () => draining,
     upgradeLimit: deps.upgradeLimit,
@@ -157,8 +157,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return sent
   }
 
+  /**
+   * `reject`: lets go of the session's claim held by this connection (a no-op when it holds none).
+   * A failure is logged; the claim then lasts until this node is known dead or restarts.
+   */
+  function releaseClaim(sessionId: string, connectionId: string): void {
+    if (config.duplicatePolicy !== 'reject') return
+    store.releaseSessionClaim(sessionId, connectionId).catch((err) => {
+      log.error({ err, event: 'claim_release_failed', session_id: sessionId, connection_id: connectionId }, 'could not release a session claim')
+    })
+  }
+
   function onEnd(conn: LiveConnection, code: number, cause: EndCause): void {
     registry.remove(conn)
+    releaseClaim(conn.sessionId, conn.id)
     observer.connectionClosed(code)
     if (conn.revokedAt !== null) observer.revocationClosed?.(Math.max(0, now() - conn.revokedAt) / 1000)
     log.info({ event: 'ws_close', connection_id: conn.id, session_id: conn.sessionId, user_id: conn.userId, code, cause }, 'websocket closed')
@@ -194,7 +206,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const conn = new LiveConnection(
       ws,
       {
-        id: createId(),
+        id: adm.connectionId,
         sessionId: session.id,
         userId: user.id,
         ip: registry.shareIp(adm.client.ip),
@@ -260,10 +272,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   /** The synchronous last step: final checks, then ws completes the handshake and calls accept. */
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, adm: Admission, started: number): void {
-    if (socket.destroyed) return // the client gave up while we checked
+    if (socket.destroyed) {
+      releaseClaim(adm.auth.session.id, adm.connectionId)
+      return // the client gave up while we checked
+    }
     try {
       admitNow(adm, handshakeDeps)
     } catch (err) {
+      releaseClaim(adm.auth.session.id, adm.connectionId)
       refuse(req, socket, err, adm.client, started)
       return
     }
@@ -271,17 +287,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // ws writes the 101 response and the welcome frame separately (handleUpgrade runs accept
     // synchronously): corked, both leave in one write.
     socket.cork()
+    let handedOver = false
     try {
       wss.handleUpgrade(req, socket, head, (ws) => {
+        handedOver = true
         try {
           accept(ws, adm, started)
         } catch (err) {
           log.error({ err, event: 'ws_accept_failed' }, 'could not set up an accepted websocket')
+          // Without a LiveConnection no close will release the claim: release it here.
+          if (!ws.conn) releaseClaim(adm.auth.session.id, adm.connectionId)
           ws.close(CloseCode.INTERNAL_ERROR, 'INTERNAL_ERROR')
         }
       })
     } finally {
       socket.uncork()
+      // ws drops a socket that is no longer readable or writable without calling back.
+      if (!handedOver) releaseClaim(adm.auth.session.id, adm.connectionId)
     }
   }
 

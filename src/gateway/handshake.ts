@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { AuthContext, SessionService } from '../auth/sessions.js'
+import { createId } from '../auth/tokens.js'
 import type { Config } from '../config.js'
 import { liveNodesSince } from '../cluster/liveness.js'
 import { ApiError } from '../errors.js'
@@ -25,6 +26,8 @@ export interface Admission {
   client: ClientInfo
   /** The user's devices as the store saw them before the upgrade (counts corrected at welcome). */
   devices: SessionView[]
+  /** The id the socket will have (under `reject` it already holds the session's claim in the store). */
+  connectionId: string
 }
 
 export interface HandshakeDeps {
@@ -32,6 +35,8 @@ export interface HandshakeDeps {
   store: Store
   sessions: SessionService
   registry: Registry
+  /** This node's id, the holder named in a session claim (`reject`). */
+  nodeId: string
   now: () => number
   isDraining: () => boolean
   /** Per-IP upgrade rate (UPGRADES_PER_IP_PER_MIN). */
@@ -69,13 +74,27 @@ export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, dep
   // Backoffice sessions authenticate admin HTTP calls only, never the chat socket.
   if (found?.auth.session.kind !== 'user') throw new ApiError('UNAUTHORIZED')
   const { auth, devices } = found
-  if (config.duplicatePolicy !== 'replace' && (await isPairLive(auth, devices, deps))) {
-    if (config.duplicatePolicy === 'reject') throw new ApiError('SESSION_IN_USE')
-    // `revoke`: a second socket for one pair means the token leaked; the session dies everywhere.
+  const connectionId = createId()
+  // `reject`: the last step, so that a claim taken is either used by the upgrade or released by it.
+  if (config.duplicatePolicy === 'reject' && !(await claimPair(auth, connectionId, deps))) throw new ApiError('SESSION_IN_USE')
+  if (config.duplicatePolicy === 'revoke' && (await isPairLive(auth, devices, deps))) {
+    // A second socket for one pair means the token leaked; the session dies everywhere.
     await sessions.revoke([auth.session.id], 'duplicate_revoke')
     throw new ApiError('UNAUTHORIZED', 'This session was revoked: it was used from two places at once.')
   }
-  return { auth, client, devices: devices.map((d) => toSessionView(d.session, d.connections)) }
+  return { auth, client, devices: devices.map((d) => toSessionView(d.session, d.connections)), connectionId }
+}
+
+/**
+ * `reject`: takes the session's claim for this connection in one atomic store statement, so two
+ * nodes (or two handshakes here) can never both admit the pair. A socket of the pair here refuses
+ * without asking the store; a claim held by a node that is no longer live is taken over.
+ */
+async function claimPair(auth: AuthContext, connectionId: string, deps: HandshakeDeps): Promise<boolean> {
+  if (deps.registry.countForSession(auth.session.id) > 0) return false
+  const now = deps.now()
+  const claim = { sessionId: auth.session.id, nodeId: deps.nodeId, connectionId, claimedAt: now }
+  return deps.store.claimSession(claim, liveNodesSince(deps.config.nodeHeartbeatMs, now))
 }
 
 /**
@@ -96,7 +115,7 @@ export function admitNow(adm: Admission, deps: HandshakeDeps): void {
 }
 
 /**
- * Whether the pair already has a live socket here or on another live node (reject/revoke only).
+ * Whether the pair already has a live socket here or on another live node (`revoke`).
  * `devices` holds the store's counts as the handshake read them.
  */
 async function isPairLive(auth: AuthContext, devices: DeviceRecord[], deps: HandshakeDeps): Promise<boolean> {

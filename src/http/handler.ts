@@ -23,6 +23,8 @@ export interface HttpHandlerDeps {
   trustProxy: boolean
   /** Told about every answer: the route's id (`none` when no route matched), the status and the seconds it took. */
   onResponse?: (route: string, status: number, seconds: number) => void
+  /** True during SIGTERM's drain: requests that arrive then get 503 SHUTTING_DOWN (go to another node). */
+  isDraining?: () => boolean
 }
 
 /**
@@ -46,7 +48,7 @@ function closeUnlessDrainable(req: IncomingMessage, res: ServerResponse): void {
  * URL, a CORS preflight answered here, the route (404/405), the route's precheck, its `auth`, its
  * params, query and body against their schemas, the handler, and the answer in the route's dialect.
  */
-export function createHttpHandler({ router, authenticate, cors, log, trustProxy, onResponse }: HttpHandlerDeps) {
+export function createHttpHandler({ router, authenticate, cors, log, trustProxy, onResponse, isDraining }: HttpHandlerDeps) {
   async function run(route: Route, req: IncomingMessage, params: Record<string, string>, query: URLSearchParams) {
     const { spec } = route
     spec.precheck?.()
@@ -87,6 +89,8 @@ export function createHttpHandler({ router, authenticate, cors, log, trustProxy,
       const { route, params } = router.match(req.method ?? 'GET', target.path)
       dialect = route.spec.dialect
       routeId = route.spec.id
+      // Checked once, on arrival: a request that arrived before the drain began is served to the end.
+      if (isDraining?.()) throw new ApiError('SHUTTING_DOWN')
       const reply = await run(route, req, params, query)
       closeUnlessDrainable(req, res)
       const { response } = route.spec

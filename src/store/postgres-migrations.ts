@@ -1,5 +1,5 @@
 /** The schema version this code expects; schema.postgres.sql creates version 1. */
-export const PG_SCHEMA_VERSION = 2
+export const PG_SCHEMA_VERSION = 3
 
 /** One step from the previous version to `to`, run inside the migration transaction. */
 export interface PgMigration {
@@ -36,6 +36,20 @@ export const pgMigrations: PgMigration[] = [
       CREATE INDEX deleted_sessions_by_time ON deleted_sessions (deleted_at);
       CREATE INDEX users_by_created ON users (created_at DESC, id DESC);
       CREATE INDEX sessions_live_by_created ON sessions (created_at DESC, id DESC) WHERE revoked_at IS NULL;
+    `,
+  },
+  {
+    // Version 3: under DUPLICATE_POLICY=reject, the one connection (on one node) holding each
+    // session; the primary key makes the claim unique, INSERT … ON CONFLICT makes it atomic.
+    to: 3,
+    sql: `
+      CREATE TABLE session_claims (
+        session_id    text COLLATE "C" PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        node_id       text COLLATE "C" NOT NULL,
+        connection_id text COLLATE "C" NOT NULL,
+        claimed_at    bigint NOT NULL
+      );
+      CREATE INDEX session_claims_by_node ON session_claims (node_id);
     `,
   },
 ]

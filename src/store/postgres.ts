@@ -15,6 +15,7 @@ import {
   type NewSession,
   type NewUser,
   type NodeListing,
+  type SessionClaim,
   type Page,
   type PageCursor,
   type RevokeReason,
@@ -396,8 +397,25 @@ export class PostgresStore implements Store {
     )
   }
 
+  async claimSession(claim: SessionClaim, aliveSince: number): Promise<boolean> {
+    // One statement: INSERT … ON CONFLICT locks the claim row, so of two nodes claiming at once the
+    // second waits, then re-checks the holder's node against the committed row and is refused.
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO session_claims (session_id, node_id, connection_id, claimed_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (session_id) DO UPDATE SET node_id = excluded.node_id, connection_id = excluded.connection_id, claimed_at = excluded.claimed_at
+       WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = session_claims.node_id AND n.heartbeat_at >= $5)`,
+      [claim.sessionId, claim.nodeId, claim.connectionId, claim.claimedAt, aliveSince],
+    )
+    return rowCount === 1
+  }
+
+  async releaseSessionClaim(sessionId: string, connectionId: string): Promise<void> {
+    await this.pool.query('DELETE FROM session_claims WHERE session_id = $1 AND connection_id = $2', [sessionId, connectionId])
+  }
+
   async removeNode(nodeId: string): Promise<void> {
     await inTransaction(this.pool, async (db) => {
+      await db.query('DELETE FROM session_claims WHERE node_id = $1', [nodeId])
       await db.query('DELETE FROM connections WHERE node_id = $1', [nodeId])
       await db.query('DELETE FROM nodes WHERE id = $1', [nodeId])
     })
@@ -408,6 +426,7 @@ export class PostgresStore implements Store {
       const { rows } = await db.query<{ id: string }>('DELETE FROM nodes WHERE heartbeat_at < $1 RETURNING id', [deadBefore])
       // The dead nodes' connections and any row whose node is gone (as the SQLite store does).
       await db.query('DELETE FROM connections c WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = c.node_id)')
+      await db.query('DELETE FROM session_claims c WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = c.node_id)')
       return rows.map((r) => r.id).sort()
     })
   }

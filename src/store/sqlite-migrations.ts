@@ -1,5 +1,5 @@
 /** The schema version this code expects; schema.sql creates version 1. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /**
  * Migrations from one version to the next, applied in order inside one transaction at start.
@@ -29,6 +29,20 @@ export const migrations: { to: number; sql: string }[] = [
       CREATE INDEX deleted_sessions_by_time ON deleted_sessions (deleted_at);
       CREATE INDEX users_by_created ON users (created_at DESC, id DESC);
       CREATE INDEX sessions_live_by_created ON sessions (created_at DESC, id DESC) WHERE revoked_at IS NULL;
+    `,
+  },
+  {
+    // Version 3: under DUPLICATE_POLICY=reject, the one connection (on one node) holding each
+    // session, claimed in one statement so two nodes can never both admit the pair.
+    to: 3,
+    sql: `
+      CREATE TABLE session_claims (
+        session_id    TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        node_id       TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        claimed_at    INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX session_claims_by_node ON session_claims (node_id);
     `,
   },
 ]

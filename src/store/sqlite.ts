@@ -20,6 +20,7 @@ import {
   type NewSession,
   type NewUser,
   type NodeListing,
+  type SessionClaim,
   type Page,
   type PageCursor,
   type RevokeReason,
@@ -151,6 +152,13 @@ export class SqliteStore implements Store {
       heartbeat: p(`INSERT INTO nodes (id, started_at, heartbeat_at) VALUES (?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`),
       deleteNodeConnections: p('DELETE FROM connections WHERE node_id = ?'),
+      // One statement: the claim is taken when free or held by a node that is not live.
+      claimSession: p(`INSERT INTO session_claims (session_id, node_id, connection_id, claimed_at) VALUES (@sessionId, @nodeId, @connectionId, @claimedAt)
+        ON CONFLICT (session_id) DO UPDATE SET node_id = excluded.node_id, connection_id = excluded.connection_id, claimed_at = excluded.claimed_at
+        WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = session_claims.node_id AND n.heartbeat_at >= @aliveSince)`),
+      releaseClaim: p('DELETE FROM session_claims WHERE session_id = ? AND connection_id = ?'),
+      deleteNodeClaims: p('DELETE FROM session_claims WHERE node_id = ?'),
+      orphanClaims: p('DELETE FROM session_claims WHERE node_id NOT IN (SELECT id FROM nodes)'),
       deleteNode: p('DELETE FROM nodes WHERE id = ?'),
       liveNodes: p(`SELECT n.id, n.started_at, n.heartbeat_at, (SELECT count(*) FROM connections c WHERE c.node_id = n.id) AS connections
         FROM nodes n WHERE n.heartbeat_at >= ? ORDER BY n.id`),
@@ -442,11 +450,20 @@ export class SqliteStore implements Store {
     return this.lock.write(() => void this.s.heartbeat.run(nodeId, startedAt, now))
   }
 
+  async claimSession(claim: SessionClaim, aliveSince: number): Promise<boolean> {
+    return this.lock.write(() => this.s.claimSession.run({ ...claim, aliveSince }).changes === 1)
+  }
+
+  async releaseSessionClaim(sessionId: string, connectionId: string): Promise<void> {
+    return this.lock.write(() => void this.s.releaseClaim.run(sessionId, connectionId))
+  }
+
   async removeNode(nodeId: string): Promise<void> {
     return this.lock.write(() =>
       this.db
         .transaction(() => {
           this.s.deleteNodeConnections.run(nodeId)
+          this.s.deleteNodeClaims.run(nodeId)
           this.s.deleteNode.run(nodeId)
         })
         .immediate(),
@@ -463,6 +480,7 @@ export class SqliteStore implements Store {
             this.s.deleteNode.run(id)
           }
           this.s.orphanConnections.run()
+          this.s.orphanClaims.run()
           return dead
         })
         .immediate(),

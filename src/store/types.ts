@@ -68,6 +68,14 @@ export interface ConnectionRow {
   connectedAt: number
 }
 
+/** One connection's hold on a session under DUPLICATE_POLICY=reject (table session_claims). */
+export interface SessionClaim {
+  sessionId: string
+  nodeId: string
+  connectionId: string
+  claimedAt: number
+}
+
 /** A live connection as operators see it, joined with its user and session. */
 export interface ConnectionListing extends ConnectionRow {
   username: string
@@ -251,11 +259,20 @@ export interface Store {
   /** Audit entries at or after `since`, oldest first, at most `limit` (nodes watching for the CLI's). */
   listAuditSince(since: number, limit: number): Promise<AuditRow[]>
 
+  /**
+   * DUPLICATE_POLICY=reject: claims the session for one connection in one atomic statement. True
+   * when this connection now holds it: nobody did, or the holder's node is not live (no heartbeat
+   * at or after `aliveSince`). False while a live node holds it: two nodes never both get it.
+   */
+  claimSession(claim: SessionClaim, aliveSince: number): Promise<boolean>
+  /** Lets go of the claim if `connectionId` still holds it (the socket closed or was refused). */
+  releaseSessionClaim(sessionId: string, connectionId: string): Promise<void>
+
   /** Registers or refreshes this node's heartbeat. */
   heartbeatNode(nodeId: string, startedAt: number, now: number): Promise<void>
-  /** Removes a node and its connections (clean shutdown, or a restart of the same node id). */
+  /** Removes a node, its connections and its session claims (clean shutdown, or a restart of the same node id). */
   removeNode(nodeId: string): Promise<void>
-  /** Removes nodes whose heartbeat is older than `deadBefore` and their connections; returns their ids. */
+  /** Removes nodes whose heartbeat is older than `deadBefore`, their connections and claims; returns their ids. */
   purgeDeadNodes(deadBefore: number): Promise<string[]>
 
   close(): Promise<void>

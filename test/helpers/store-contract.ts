@@ -663,6 +663,55 @@ export function defineStoreContract(label: string, open: OpenFreshStore): void {
     assert.equal(await store.purgeDeadNodes(T + 10), [])
   })
 
+  nodes('should give a session claim to one connection at a time while its node is live', async () => {
+    const { store } = ctx
+    const { su, sv } = await twoUsersWithSessions(store)
+    await store.heartbeatNode('node-a', T, T + 100)
+    await store.heartbeatNode('node-b', T, T + 100)
+    const claim = (sessionId: string, nodeId: string, connectionId: string) => ({ sessionId, nodeId, connectionId, claimedAt: T + 100 })
+    assert.ok(await store.claimSession(claim(su.id, 'node-a', 'c-1'), T), 'a free session is claimed')
+    assert.not.ok(await store.claimSession(claim(su.id, 'node-b', 'c-2'), T), 'held by a live node: refused')
+    assert.not.ok(await store.claimSession(claim(su.id, 'node-a', 'c-3'), T), 'refused on the holder node too')
+    assert.ok(await store.claimSession(claim(sv.id, 'node-b', 'c-4'), T), 'another session is its own claim')
+    await store.releaseSessionClaim(su.id, 'c-2')
+    assert.not.ok(await store.claimSession(claim(su.id, 'node-b', 'c-2'), T), 'only the holder releases it')
+    await store.releaseSessionClaim(su.id, 'c-1')
+    assert.ok(await store.claimSession(claim(su.id, 'node-b', 'c-5'), T), 'released: free again')
+  })
+
+  nodes('should let a claim held by a node that is not live be taken over, and drop the claims of removed and purged nodes', async () => {
+    const { store } = ctx
+    const { u, su, sv } = await twoUsersWithSessions(store)
+    const other = newSession(u.id)
+    await store.createSession(other)
+    await store.heartbeatNode('dead', T, T)
+    await store.heartbeatNode('live', T, T + 10_000)
+    const claim = (sessionId: string, nodeId: string, connectionId: string) => ({ sessionId, nodeId, connectionId, claimedAt: T + 10_000 })
+    assert.ok(await store.claimSession(claim(su.id, 'dead', 'c-1'), 0))
+    assert.not.ok(await store.claimSession(claim(su.id, 'live', 'c-2'), T), 'a heartbeat at aliveSince is live')
+    assert.ok(await store.claimSession(claim(su.id, 'live', 'c-2'), T + 1), 'its node is known dead: taken over')
+    assert.not.ok(await store.claimSession(claim(su.id, 'dead', 'c-3'), 0), 'the new holder is live')
+    // removeNode and purgeDeadNodes let go of the node's claims (a restart of the same NODE_ID).
+    assert.ok(await store.claimSession(claim(sv.id, 'dead', 'c-4'), 0))
+    assert.ok(await store.claimSession(claim(other.id, 'live', 'c-5'), 0))
+    await store.purgeDeadNodes(T + 1)
+    await store.heartbeatNode('dead', T, T + 10_000)
+    assert.ok(await store.claimSession(claim(sv.id, 'live', 'c-6'), T + 1), 'the purged node held no claim any more')
+    await store.removeNode('live')
+    await store.heartbeatNode('live', T, T + 10_000)
+    assert.ok(await store.claimSession(claim(other.id, 'dead', 'c-7'), T + 1), 'the removed node held no claim any more')
+  })
+
+  nodes('should give a free claim to exactly one of many concurrent claimers', async () => {
+    const { store } = ctx
+    const { su } = await twoUsersWithSessions(store)
+    for (const n of ['n1', 'n2', 'n3']) await store.heartbeatNode(n, T, T + 100)
+    const won = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => store.claimSession({ sessionId: su.id, nodeId: `n${(i % 3) + 1}`, connectionId: `c-${i}`, claimedAt: T + 100 }, T)),
+    )
+    assert.is(won.filter(Boolean).length, 1)
+  })
+
   nodes('should close more than once without throwing', async () => {
     const { store } = ctx
     await store.close()

@@ -129,6 +129,20 @@ delivery('should ignore malformed messages on its channel and keep delivering', 
   assert.is(a.logs.filter((l) => l.msg === 'bus: ignored a malformed message').length, 6)
 })
 
+delivery('should drop and count a message older than its age bound, and deliver one on time', async () => {
+  const prefix = newPrefix()
+  const a = await node(prefix)
+  admin = new Redis(TEST_REDIS_URL)
+  const stale = revoked()
+  const fresh = revoked()
+  // As a hung Redis delivers a publish it held: sentAt 6 s ago, past the 5 s default.
+  await admin.publish(a.bus.channel, JSON.stringify({ from: 'other-node', sentAt: Date.now() - 6_000, event: stale }))
+  await admin.publish(a.bus.channel, JSON.stringify({ from: 'other-node', sentAt: Date.now() - 1_000, event: fresh }))
+  await waitFor(() => a.got.length === 1, 5_000, 'the event on time')
+  assert.equal(a.got, [fresh])
+  assert.is(a.bus.staleDropped, 1)
+})
+
 delivery('should give every handler the event when one of them throws', async () => {
   const prefix = newPrefix()
   const a = await node(prefix)
