@@ -98,7 +98,9 @@ const CLIENT_MAY_IMPORT = ['gateway/close-codes.ts', 'gateway/frames.ts', 'gatew
 /** The src/ files a file imports as values (what a bundle pulls in); `import type` is erased. */
 function valueImportsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8')
-  return [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'(\.{1,2}\/[^']+)'/gm)].map((m) => normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'))
+  return [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'(\.{1,2}\/[^']+)'/gm)].map((m) =>
+    normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'),
+  )
 }
 
 test('boundaries › should let the client SDK take values only from its own folder and the pure gateway modules', () => {
