@@ -7,7 +7,7 @@ export { ChatgateClient }
 
 /** Resolves with the next `name` event of a connection; rejects after `ms`. */
 export function nextEvent<K extends keyof ConnectionEvents>(conn: Connection, name: K, ms = 10_000): Promise<ConnectionEvents[K]> {
-  let off = () => undefined as void
+  let off: () => void = () => undefined
   const seen = new Promise<ConnectionEvents[K]>((resolve) => {
     off = conn.on(name, resolve)
   })
