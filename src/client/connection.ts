@@ -19,7 +19,7 @@ export interface Welcome {
   devices: SessionView[]
 }
 
-export interface ConnectionEvents extends Record<string, unknown> {
+export interface ConnectionEvents {
   welcome: Welcome
   devices: SessionView[]
   event: unknown

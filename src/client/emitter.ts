@@ -1,5 +1,5 @@
 /** A minimal typed event emitter; a listener that throws is reported, never breaks the SDK's state. */
-export class Emitter<Events extends Record<string, unknown>> {
+export class Emitter<Events> {
   #listeners = new Map<keyof Events, Set<(value: never) => void>>()
 
   /** Adds a listener; returns the function that removes it. */
