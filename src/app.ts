@@ -23,7 +23,7 @@ import { adminRoutes } from './http/routes/admin.js'
 import type { RouteDeps } from './http/routes/deps.js'
 import { dialogramRoutes } from './http/routes/dialogram.js'
 import { nullptrRoutes } from './http/routes/nullptr.js'
-import { serviceRoutes } from './http/routes/service.js'
+import { CLIENT_ENTRIES, serviceRoutes } from './http/routes/service.js'
 import { createAuthenticator } from './http/authenticate.js'
 import { buildOpenApi } from './http/openapi.js'
 import { createLoginFlow } from './auth/login-flow.js'
@@ -137,8 +137,8 @@ export function createApp(deps: AppDeps): App {
       feed.notify('audit')
     },
   })
-  // The console's script and styles, built from src/ while the node starts (listen() waits for them).
-  const consoleAssets = buildWebAssets(CONSOLE_ENTRIES)
+  // The console's script and styles and /client.js, built from src/ while the node starts (listen() waits for them).
+  const consoleAssets = buildWebAssets({ ...CONSOLE_ENTRIES, ...CLIENT_ENTRIES })
   consoleAssets.catch(() => undefined)
   const routeDeps: RouteDeps = {
     config,
@@ -163,7 +163,7 @@ export function createApp(deps: AppDeps): App {
   })
   let openapi: Record<string, unknown> = {}
   const routes = [
-    ...serviceRoutes(routeDeps, () => openapi),
+    ...serviceRoutes(routeDeps, () => openapi, consoleAssets),
     ...nullptrRoutes(routeDeps),
     ...dialogramRoutes(routeDeps),
     ...adminRoutes(routeDeps),

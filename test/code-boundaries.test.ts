@@ -92,6 +92,34 @@ test('boundaries › should have no import cycle', () => {
   assert.equal(cycles, [])
 })
 
+/** What the client SDK (src/client/, bundled for browsers) may take from the server: pure modules only. */
+const CLIENT_MAY_IMPORT = ['gateway/close-codes.ts', 'gateway/frames.ts', 'gateway/subprotocol.ts'].map((f) => join(src, f))
+
+/** The src/ files a file imports as values (what a bundle pulls in); `import type` is erased. */
+function valueImportsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  return [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'(\.{1,2}\/[^']+)'/gm)].map((m) =>
+    normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'),
+  )
+}
+
+test('boundaries › should let the client SDK take values only from its own folder and the pure gateway modules', () => {
+  const clientDir = join(src, 'client')
+  const seen = new Set<string>()
+  const offending: string[] = []
+  const visit = (file: string) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    for (const t of valueImportsOf(file)) {
+      if (!t.startsWith(clientDir) && !CLIENT_MAY_IMPORT.includes(t)) offending.push(`${relative(src, file)} → ${relative(src, t)}`)
+      else visit(t)
+    }
+  }
+  for (const f of files.filter((f) => f.startsWith(clientDir))) visit(f)
+  assert.ok(seen.size > 5, 'the client SDK was found')
+  assert.equal(offending, [])
+})
+
 test('boundaries › should resolve every relative import to a file that exists', () => {
   const missing = [...graph].flatMap(([file, targets]) => targets.filter((t) => !files.includes(t)).map((t) => `${relative(src, file)} → ${relative(src, t)}`))
   assert.equal(missing, [])

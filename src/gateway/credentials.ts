@@ -2,12 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { MAX_TOKEN_LENGTH } from '../auth/tokens.js'
 import { ApiError } from '../errors.js'
 import { readHeaderCredentials, type Credentials } from '../request/credentials.js'
-
-/** The one subprotocol chatgate speaks; the server selects it and nothing else. */
-export const SUBPROTOCOL = 'chatgate.v1'
-
-const TOKEN_PREFIX = 'token.'
-const USERNAME_PREFIX = 'username.'
+import { SUBPROTOCOL, TOKEN_PREFIX, USERNAME_PREFIX } from './subprotocol.js'
 /** Longest Sec-WebSocket-Protocol value read: room for the protocol, a token and a username. */
 export const MAX_PROTOCOL_HEADER = 1024
 // RFC 7230 token characters, as ws's own subprotocol parser accepts them.

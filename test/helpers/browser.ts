@@ -10,9 +10,9 @@ export const CHROMIUM = process.env.CHATGATE_TEST_CHROMIUM ?? '/usr/bin/chromium
 /**
  * Launches headless Chromium through playwright-core. Without the browser the test fails with how
  * to install it (`.ci/run` installs it), never skips. The flags keep Chromium off the network
- * (it would try Google's hosts at every start) and work as root.
+ * (it would try Google's hosts at every start) and work as root. `extraArgs` are appended.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHATGATE_TEST_CHROMIUM`)
   }
@@ -28,6 +28,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--disable-dev-shm-usage',
+      ...extraArgs,
     ],
   })
 }

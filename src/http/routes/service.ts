@@ -1,11 +1,46 @@
 import { z } from 'zod'
 import { ApiError } from '../../errors.js'
+import type { WebAsset, WebEntry } from '../../web/assets.js'
 import { route, type Route } from '../route.js'
 import type { RouteDeps } from './deps.js'
 
-/** `/healthz`, `/metrics`, a plain `GET /ws`, and `/openapi.json` (its document is built by the caller). */
-export function serviceRoutes({ metrics, isDraining }: RouteDeps, openapi: () => unknown): Route[] {
+/** `/client.js`: the browser entry of the client SDK (src/client/), bundled by esbuild at start. */
+export const CLIENT_ENTRIES: Record<string, WebEntry> = {
+  'client.js': { source: 'client/browser.ts', contentType: 'text/javascript; charset=utf-8' },
+}
+
+/**
+ * Public code for pages on any origin (`import … from 'https://chat.example.com/client.js'`):
+ * readable cross-origin, never sniffed; revalidated by its ETag (no-cache), so a node serves a new
+ * SDK as soon as it runs one.
+ */
+const CLIENT_HEADERS: Record<string, string> = {
+  'access-control-allow-origin': '*',
+  'cross-origin-resource-policy': 'cross-origin',
+  'x-content-type-options': 'nosniff',
+}
+
+/**
+ * `/healthz`, `/metrics`, a plain `GET /ws`, `/client.js` (from `assets`, the build started with
+ * the app) and `/openapi.json` (its document is built by the caller).
+ */
+export function serviceRoutes({ metrics, isDraining }: RouteDeps, openapi: () => unknown, assets: Promise<Map<string, WebAsset>>): Route[] {
   return [
+    route(
+      {
+        id: 'clientSdk',
+        method: 'GET',
+        path: '/client.js',
+        dialect: 'nullptr',
+        auth: 'none',
+        summary: 'The client SDK as one ES module (`import { ChatgateClient } from "/client.js"`), for pages on any origin.',
+        response: { status: 200, contentType: CLIENT_ENTRIES['client.js']!.contentType },
+      },
+      async () => {
+        const asset = (await assets).get('client.js')!
+        return { text: asset.body, etag: asset.etag, headers: CLIENT_HEADERS }
+      },
+    ),
     route(
       {
         id: 'health',
