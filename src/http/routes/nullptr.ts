@@ -12,7 +12,7 @@ const IssuedSession = z.object({ user_id: z.string(), session_token: z.string(),
 const Empty = z.object({})
 
 /** nullptr dialect: `/user/…` and `/session…`: register, log in, see and revoke one's own sessions. */
-export function nullptrRoutes({ config, store, sessions, accounts, login, signup, limits, log, now }: RouteDeps): Route[] {
+export function nullptrRoutes({ config, store, sessions, accounts, login, signup, limits, log, now, liveness }: RouteDeps): Route[] {
   return [
     route(
       {
@@ -87,7 +87,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         response: { status: 200, body: z.object({ session: SessionViewSchema.optional(), devices: z.array(SessionViewSchema) }) },
       },
       async ({ caller }) => {
-        const devices = await listUserDevices(store, caller.user.id, now(), config.nodeHeartbeatMs)
+        const devices = await listUserDevices(store, caller.user.id, now(), liveness.liveSince(now()))
         return { result: { session: devices.find((d) => d.session_id === caller.session.id), devices } }
       },
     ),

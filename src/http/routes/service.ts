@@ -3,8 +3,14 @@ import { ApiError } from '../../errors.js'
 import { route, type Route } from '../route.js'
 import type { RouteDeps } from './deps.js'
 
-/** `/healthz`, `/metrics`, a plain `GET /ws`, and `/openapi.json` (its document is built by the caller). */
-export function serviceRoutes({ metrics, isDraining }: RouteDeps, openapi: () => unknown): Route[] {
+/** Seconds a balancer is told to wait before it asks `/readyz` again after a 503. */
+const READY_RETRY_AFTER_S = 1
+
+/** What `/readyz` answers, 200 or 503 alike. */
+const Readiness = z.object({ ok: z.boolean(), store: z.enum(['up', 'down']), bus: z.enum(['up', 'down', 'off']) })
+
+/** `/healthz`, `/readyz`, `/metrics`, a plain `GET /ws`, and `/openapi.json` (its document is built by the caller). */
+export function serviceRoutes({ metrics, isDraining, readiness }: RouteDeps, openapi: () => unknown): Route[] {
   return [
     route(
       {
@@ -19,6 +25,26 @@ export function serviceRoutes({ metrics, isDraining }: RouteDeps, openapi: () =>
       async () => {
         if (isDraining()) throw new ApiError('SHUTTING_DOWN')
         return { result: { ok: true as const } }
+      },
+    ),
+    route(
+      {
+        id: 'ready',
+        method: 'GET',
+        path: '/readyz',
+        dialect: 'nullptr',
+        auth: 'none',
+        summary:
+          'Whether this node can serve logins and sockets: 200 {"ok":true,"store":"up","bus":"up"|"off"} (bare, for load balancers); ' +
+          '503 with ok false while the store or the bus (Redis) is unreachable as this node last saw it, or while draining.',
+        response: { status: 200, body: Readiness, bare: true, alsoStatus: 503 },
+      },
+      async () => {
+        const { store, bus } = readiness()
+        const ok = !isDraining() && store === 'up' && bus !== 'down'
+        return ok
+          ? { result: { ok, store, bus } }
+          : { result: { ok, store, bus }, status: 503 as const, headers: { 'retry-after': String(READY_RETRY_AFTER_S) } }
       },
     ),
     route(
