@@ -4,6 +4,8 @@ import { isPostgresUnreachable, isSqliteUnusable } from './unreachable.js'
 
 /** How long a PostgreSQL store call may take in all before it is answered 503 (STORE_TIMEOUT_MS). */
 export const STORE_TIMEOUT_MS = 800
+/** PostgreSQL calls answered without the server: their success says nothing about it. */
+const POSTGRES_LOCAL_CALLS = new Set<PropertyKey>(['externalChangeCounter'])
 
 export interface StoreGuardOptions {
   /** Told about every call: success, or a failure to reach the store. */
@@ -46,7 +48,9 @@ export function guardStore(store: Store, options: StoreGuardOptions): Store {
   return new Proxy(store, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target)
-      if (typeof value !== 'function' || prop === 'close') return typeof value === 'function' ? value.bind(target) : value
+      if (typeof value !== 'function' || prop === 'close' || (store.kind === 'postgres' && POSTGRES_LOCAL_CALLS.has(prop))) {
+        return typeof value === 'function' ? value.bind(target) : value
+      }
       let fn = wrapped.get(prop)
       if (!fn) {
         fn = (...args: unknown[]) => guard(() => value.apply(target, args))
