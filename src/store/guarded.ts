@@ -6,6 +6,12 @@ import { isPostgresUnreachable, isSqliteUnusable } from './unreachable.js'
 export const STORE_TIMEOUT_MS = 800
 /** PostgreSQL calls answered without the server: their success says nothing about it. */
 const POSTGRES_LOCAL_CALLS = new Set<PropertyKey>(['externalChangeCounter'])
+/**
+ * SQLite calls that only read. In WAL mode reads go on while another process holds the write lock,
+ * so their success does not mean the file is usable again: only a write's does (the heartbeat
+ * writes every NODE_HEARTBEAT_MS).
+ */
+const SQLITE_READS = /^(find|list|count|has)|^externalChangeCounter$/
 
 export interface StoreGuardOptions {
   /** Told about every call: success, or a failure to reach the store. */
@@ -28,15 +34,18 @@ export function guardStore(store: Store, options: StoreGuardOptions): Store {
   const timeoutMs = store.kind === 'postgres' ? options.timeoutMs : null
   const { health } = options
 
-  async function guard<T>(call: () => Promise<T>): Promise<T> {
+  /** Whether a call's success tells that the store is usable (see POSTGRES_LOCAL_CALLS, SQLITE_READS). */
+  const provesUp = (name: PropertyKey) => (store.kind === 'postgres' ? !POSTGRES_LOCAL_CALLS.has(name) : typeof name === 'string' && !SQLITE_READS.test(name))
+
+  async function guard<T>(name: PropertyKey, call: () => Promise<T>): Promise<T> {
     try {
       const result = await (timeoutMs === null ? call() : withDeadline(call(), timeoutMs))
-      health.reportSuccess()
+      if (provesUp(name)) health.reportSuccess()
       return result
     } catch (e) {
       if (!unreachable(e)) {
         // The store answered (a conflict, a missing row): it is up. A bug in between says nothing.
-        if (!(e instanceof TypeError || e instanceof RangeError)) health.reportSuccess()
+        if (provesUp(name) && !(e instanceof TypeError || e instanceof RangeError)) health.reportSuccess()
         throw e
       }
       health.reportFailure(e)
@@ -48,12 +57,10 @@ export function guardStore(store: Store, options: StoreGuardOptions): Store {
   return new Proxy(store, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target)
-      if (typeof value !== 'function' || prop === 'close' || (store.kind === 'postgres' && POSTGRES_LOCAL_CALLS.has(prop))) {
-        return typeof value === 'function' ? value.bind(target) : value
-      }
+      if (typeof value !== 'function' || prop === 'close') return typeof value === 'function' ? value.bind(target) : value
       let fn = wrapped.get(prop)
       if (!fn) {
-        fn = (...args: unknown[]) => guard(() => value.apply(target, args))
+        fn = (...args: unknown[]) => guard(prop, () => value.apply(target, args))
         wrapped.set(prop, fn)
       }
       return fn

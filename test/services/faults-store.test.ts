@@ -65,69 +65,71 @@ async function timed<T>(call: () => Promise<T>): Promise<{ value: T; ms: number 
   return { value, ms: performance.now() - started }
 }
 
-faults('should answer 503 UNAVAILABLE with Retry-After within 1 s while the store is down, keep live sockets, and log the outage quietly', async ({ pg, a }) => {
-  const user = await registerUser(a.url, 'outage')
-  const leaving = await login(a.url, 'outage', 'password-123', 'leaving')
-  const { client } = await connectOk(a.url, { token: user.token, username: 'outage' })
-  client.ignore('devices')
-  assert.equal(await readyz(a), { status: 200, body: { ok: true, store: 'up', bus: 'off' } })
-  const logsBefore = a.logs.length
+faults(
+  'should answer 503 UNAVAILABLE with Retry-After within 1 s while the store is down, keep live sockets, and log the outage quietly',
+  async ({ pg, a }) => {
+    const user = await registerUser(a.url, 'outage')
+    const leaving = await login(a.url, 'outage', 'password-123', 'leaving')
+    const { client } = await connectOk(a.url, { token: user.token, username: 'outage' })
+    client.ignore('devices')
+    assert.equal(await readyz(a), { status: 200, body: { ok: true, store: 'up', bus: 'off' } })
+    const logsBefore = a.logs.length
 
-  await stopStore(pg)
-  await waitFor(async () => (await readyz(a)).status === 503, 5_000, '/readyz to say the store is down')
-  assert.equal((await readyz(a)).body, { ok: false, store: 'down', bus: 'off' })
+    await stopStore(pg)
+    await waitFor(async () => (await readyz(a)).status === 503, 5_000, '/readyz to say the store is down')
+    assert.equal((await readyz(a)).body, { ok: false, store: 'down', bus: 'off' })
 
-  const loginTry = await timed(() => request(a.url, 'POST', '/session', { body: { username: 'outage', password: 'password-123' } }))
-  const logoutTry = await timed(() => request(a.url, 'DELETE', '/session', { headers: authHeaders(leaving.token, 'outage') }))
-  const upgradeTry = await timed(() => connect(a.url, { token: leaving.token, username: 'outage' }))
-  for (const [what, res] of [
-    ['login', loginTry.value],
-    ['logout', logoutTry.value],
-  ] as const) {
-    assert.is(res.status, 503, `${what}: ${JSON.stringify(res.body)}`)
-    assert.is(res.body.error_info.error_code, 'UNAVAILABLE', what)
-    assert.ok(Number(res.headers.get('retry-after')) >= 1, `${what}: Retry-After`)
-  }
-  assert.is(upgradeTry.value.status, 503, 'handshake refused')
-  assert.is(upgradeTry.value.body.error_info.error_code, 'UNAVAILABLE')
-  assert.ok(Number(upgradeTry.value.headers['retry-after']) >= 1, 'handshake: Retry-After')
-  for (const [what, t] of Object.entries({ login: loginTry, logout: logoutTry, handshake: upgradeTry })) {
-    assert.ok(t.ms < ANSWER_WITHIN_MS, `${what} answered in ${Math.round(t.ms)} ms`)
-  }
-  // The process still serves: /healthz says so, and the live socket keeps answering.
-  assert.is((await fetch(`${a.url}/healthz`)).status, 200)
-  await client.roundTrip()
+    const loginTry = await timed(() => request(a.url, 'POST', '/session', { body: { username: 'outage', password: 'password-123' } }))
+    const logoutTry = await timed(() => request(a.url, 'DELETE', '/session', { headers: authHeaders(leaving.token, 'outage') }))
+    const upgradeTry = await timed(() => connect(a.url, { token: leaving.token, username: 'outage' }))
+    for (const [what, res] of [
+      ['login', loginTry.value],
+      ['logout', logoutTry.value],
+    ] as const) {
+      assert.is(res.status, 503, `${what}: ${JSON.stringify(res.body)}`)
+      assert.is(res.body.error_info.error_code, 'UNAVAILABLE', what)
+      assert.ok(Number(res.headers.get('retry-after')) >= 1, `${what}: Retry-After`)
+    }
+    assert.is(upgradeTry.value.status, 503, 'handshake refused')
+    assert.is(upgradeTry.value.body.error_info.error_code, 'UNAVAILABLE')
+    assert.ok(Number(upgradeTry.value.headers['retry-after']) >= 1, 'handshake: Retry-After')
+    for (const [what, t] of Object.entries({ login: loginTry, logout: logoutTry, handshake: upgradeTry })) {
+      assert.ok(t.ms < ANSWER_WITHIN_MS, `${what} answered in ${Math.round(t.ms)} ms`)
+    }
+    // The process still serves: /healthz says so, and the live socket keeps answering.
+    assert.is((await fetch(`${a.url}/healthz`)).status, 200)
+    await client.roundTrip()
 
-  // Stays down past a few warn periods; then comes back on its own.
-  await sleep(3 * WARN_EVERY_MS)
-  await startStore(pg)
-  await waitFor(async () => (await readyz(a)).status === 200, 10_000, '/readyz to say the store is back')
-  assert.equal((await readyz(a)).body, { ok: true, store: 'up', bus: 'off' })
-  const again = await request(a.url, 'POST', '/session', { body: { username: 'outage', password: 'password-123' } })
-  assert.is(again.status, 200, 'logins work again, no restart')
-  await client.roundTrip()
-  assert.is(client.closeInfo, null, 'the live socket never closed')
+    // Stays down past a few warn periods; then comes back on its own.
+    await sleep(3 * WARN_EVERY_MS)
+    await startStore(pg)
+    await waitFor(async () => (await readyz(a)).status === 200, 10_000, '/readyz to say the store is back')
+    assert.equal((await readyz(a)).body, { ok: true, store: 'up', bus: 'off' })
+    const again = await request(a.url, 'POST', '/session', { body: { username: 'outage', password: 'password-123' } })
+    assert.is(again.status, 200, 'logins work again, no restart')
+    await client.roundTrip()
+    assert.is(client.closeInfo, null, 'the live socket never closed')
 
-  const lines = a.logs.slice(logsBefore).filter((l) => l.dependency === 'store')
-  const downs = lines.filter((l) => l.event === 'dependency_down')
-  const warns = lines.filter((l) => l.event === 'dependency_still_down')
-  const ups = lines.filter((l) => l.event === 'dependency_up')
-  if (process.env.DEBUG_FAULTS) console.log(lines.map((l) => `${l.event} ${l.err?.message ?? l.error ?? ''} ${l.err?.code ?? ''}`).join('\n'))
-  assert.is(downs.length, 1, 'one error when it went down')
-  assert.is(downs[0]!.level, 50)
-  assert.is(ups.length, 1, 'one info when it came back')
-  assert.is(ups[0]!.level, 30)
-  assert.ok(warns.length >= 1 && warns.length <= 6, `about one warn per period: ${warns.length}`)
-  for (const w of warns) assert.ok(w.level === 40 && w.failures > 1 && w.err === undefined, 'a warn counts failures, no stack')
-  const errors = a.logs.slice(logsBefore).filter((l) => l.level >= 50)
-  assert.equal(
-    errors.map((l) => l.event ?? l.msg),
-    ['dependency_down'],
-    'no other error line, no stack per retry',
-  )
-  const stacks = a.logs.slice(logsBefore).filter((l) => typeof l.err?.stack === 'string')
-  assert.ok(stacks.length <= 1, `at most the one stack of the first failure: ${stacks.length}`)
-})
+    const lines = a.logs.slice(logsBefore).filter((l) => l.dependency === 'store')
+    const downs = lines.filter((l) => l.event === 'dependency_down')
+    const warns = lines.filter((l) => l.event === 'dependency_still_down')
+    const ups = lines.filter((l) => l.event === 'dependency_up')
+      assert.is(downs.length, 1, 'one error when it went down')
+    assert.is(downs[0]!.level, 50)
+    assert.is(ups.length, 1, 'one info when it came back')
+    assert.is(ups[0]!.level, 30)
+    assert.ok(warns.length >= 1 && warns.length <= 6, `about one warn per period: ${warns.length}`)
+    for (const w of warns) assert.ok(w.level === 40 && w.failures > 1 && w.err === undefined, 'a warn counts failures, no stack')
+    const errors = a.logs.slice(logsBefore).filter((l) => l.level >= 50)
+    assert.equal(
+      errors.map((l) => l.event ?? l.msg),
+      ['dependency_down'],
+      'no other error line, no stack per retry',
+    )
+    const stacks = a.logs.slice(logsBefore).filter((l) => typeof l.err?.stack === 'string')
+    assert.ok(stacks.length <= 1, `at most the one stack of the first failure: ${stacks.length}`)
+  },
+)
 
 faults('should list every live device throughout the recovery from an outage longer than the liveness window', async ({ pg, a, b }) => {
   const clients: TestClient[] = []
