@@ -123,6 +123,7 @@ export function createApp(deps: AppDeps): App {
     upgradeLimit: limits.upgrade,
     backstop: backstop.upgrade,
     liveness,
+    storeHealth,
   })
   const feed: LiveFeed = createLiveFeed({ sessions, store, now, bus, log })
   const auditWatcher = new AuditWatcher({

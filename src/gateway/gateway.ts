@@ -7,6 +7,7 @@ import type { SessionService } from '../auth/sessions.js'
 import { createId } from '../auth/tokens.js'
 import type { Bus, BusEvent } from '../cluster/bus.js'
 import type { LivenessWindow } from '../cluster/liveness.js'
+import type { DependencyHealth } from '../health/dependency-health.js'
 import { subscribeToBus } from './bus-dispatch.js'
 import type { Config } from '../config.js'
 import { ApiError, toApiError } from '../errors.js'
@@ -51,6 +52,8 @@ export interface GatewayDeps {
   upgradeLimit: Limits['upgrade']
   /** Which nodes count as live and which are purged, this node's blind spells left out. */
   liveness: LivenessWindow
+  /** Tells when the store is back after an outage (the node then beats at once). */
+  storeHealth?: Pick<DependencyHealth, 'onRecovered'>
   /** Answers 500 and logs an error that escaped the upgrade path (default: destroy the socket). */
   backstop?: (err: unknown, socket: Duplex, req: IncomingMessage) => void
 }
@@ -150,6 +153,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     liveSince,
   }
 
+  const stopWatchingStore = deps.storeHealth?.onRecovered(() => presence.beatNow()) ?? (() => undefined)
   const unsubscribe = subscribeToBus({ bus, nodeId, duplicatePolicy: config.duplicatePolicy, registry, watcher, revocations, notifier, push, log })
 
   /** Sends `{"type":"event","data":…}` to the user's sockets on this node; returns how many got it. */
@@ -307,6 +311,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let closing: Promise<void> | undefined
   async function close(): Promise<void> {
     draining = true
+    stopWatchingStore()
     liveness.stop()
     push.stop()
     await Promise.all([expiry.stop(), watcher.stop()])

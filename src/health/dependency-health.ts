@@ -45,6 +45,7 @@ export class DependencyHealth implements DependencyStatus {
   private lastWarnAt = 0
   private lastSuccessAt: number
   private readonly spells: Outage[] = []
+  private readonly recoveredListeners = new Set<() => void>()
 
   constructor(private readonly options: DependencyHealthOptions) {
     this.now = options.now ?? Date.now
@@ -58,6 +59,12 @@ export class DependencyHealth implements DependencyStatus {
 
   outages(): readonly Outage[] {
     return this.spells
+  }
+
+  /** Calls `listener` each time the dependency is back after an outage; returns the unsubscribe function. */
+  onRecovered(listener: () => void): () => void {
+    this.recoveredListeners.add(listener)
+    return () => this.recoveredListeners.delete(listener)
   }
 
   /** A call reached the dependency. */
@@ -74,6 +81,7 @@ export class DependencyHealth implements DependencyStatus {
       messages?.up ?? `${name} is reachable again`,
     )
     this.failures = 0
+    for (const listener of this.recoveredListeners) listener()
   }
 
   /** A call could not reach the dependency (`err` is logged once per outage, when it starts). */

@@ -53,15 +53,16 @@ export function guardStore(store: Store, options: StoreGuardOptions): Store {
     }
   }
 
-  const wrapped = new Map<PropertyKey, unknown>()
+  // By function, not by name: a method replaced on the store (a test's spy) is wrapped afresh.
+  const wrapped = new WeakMap<object, unknown>()
   return new Proxy(store, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target)
       if (typeof value !== 'function' || prop === 'close') return typeof value === 'function' ? value.bind(target) : value
-      let fn = wrapped.get(prop)
+      let fn = wrapped.get(value)
       if (!fn) {
         fn = (...args: unknown[]) => guard(prop, () => value.apply(target, args))
-        wrapped.set(prop, fn)
+        wrapped.set(value, fn)
       }
       return fn
     },

@@ -5,6 +5,7 @@ import { CLUSTER_SERVICE_TOKEN, listDevices } from '../helpers/cluster.js'
 import { authHeaders, login, registerUser, request } from '../helpers/http.js'
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
 import { startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres.js'
+import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { connect, connectOk, type TestClient } from '../helpers/ws.js'
 
@@ -175,6 +176,53 @@ faults('should list every live device throughout the recovery from an outage lon
       node.logs.some((l) => l.event === 'nodes_purged'),
       'no node purged another',
     )
+  }
+})
+
+/**
+ * The partition below needs a heartbeat longer than the write-behind retry (1 s), so that a node
+ * that waited for its next beat to rewrite its rows would be seen late: dead after 12 s, purged
+ * after 16 s (at most 20 s), on a schema of their own.
+ */
+const SLOW_HEARTBEAT_MS = 4_000
+/** The write-behind window: a failed row write is retried after 1 s (src/gateway/row-writer.ts). */
+const WRITE_BEHIND_MS = 1_000
+
+faults('should rewrite the rows of a node cut from the store, purged meanwhile, within the write-behind window of its return', async ({ pg }) => {
+  const proxy = await startTcpProxy('127.0.0.1', Number(new URL(pg.url).port))
+  const env = {
+    CHATGATE_SERVICE_TOKEN: CLUSTER_SERVICE_TOKEN,
+    NODE_HEARTBEAT_MS: String(SLOW_HEARTBEAT_MS),
+    DEPENDENCY_WARN_EVERY_MS: String(WARN_EVERY_MS),
+  }
+  const seeing = await startNodeProcess({ ...env, NODE_ID: 'seeing', DATABASE_URL: `${pg.url}?schema=partition` })
+  const cut = await startNodeProcess({
+    ...env,
+    NODE_ID: 'cut',
+    DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres?schema=partition`,
+  })
+  try {
+    const u = await registerUser(cut.url, 'partitioned')
+    const { client } = await connectOk(cut.url, { token: u.token, username: 'partitioned' })
+    client.ignore('devices')
+    const listed = async () => (await listDevices(seeing, 'partitioned')).length
+    await waitFor(async () => (await listed()) === 1, 5_000, 'the device listed through the other node')
+
+    // Only `cut` loses the store; `seeing` watches it fall silent and purges it with its rows.
+    await proxy.stop()
+    await seeing.waitForLog((l) => l.event === 'nodes_purged' && l.node_ids.includes('cut'), 6 * SLOW_HEARTBEAT_MS, 'the silent node to be purged')
+    assert.is(await listed(), 0, 'its rows are gone')
+
+    await proxy.start()
+    const back = performance.now()
+    await waitFor(async () => (await listed()) === 1, 5 * WRITE_BEHIND_MS, 'the device listed again')
+    const ms = performance.now() - back
+    assert.ok(ms < WRITE_BEHIND_MS, `listed again ${Math.round(ms)} ms after the store came back (its heartbeat is ${SLOW_HEARTBEAT_MS} ms)`)
+    await client.roundTrip()
+    assert.is(client.closeInfo, null, 'the socket stayed up throughout')
+  } finally {
+    await Promise.all([seeing.stop(), cut.stop()])
+    await proxy.stop()
   }
 })
 
