@@ -37,9 +37,17 @@ export function createRedisClient(url: string, name: string, log: Logger, option
     fields: { redis: describeRedisUrl(url), connection: name },
     messages: { down: 'redis connection lost; reconnecting with backoff', stillDown: 'redis still unreachable', up: 'redis connection restored' },
   })
-  // Every failed attempt emits 'error' (and 'reconnecting'): counted, not logged one by one.
-  client.on('error', (err: Error) => health.reportFailure(err))
-  client.on('ready', () => health.reportSuccess())
+  // Each lost connection and each failed attempt ends in 'reconnecting' (never after our own quit):
+  // one failure each, with the latest 'error' as its cause; counted, not logged one by one.
+  let lastError: Error | undefined
+  client.on('error', (err: Error) => {
+    lastError = err
+  })
+  client.on('reconnecting', () => health.reportFailure(lastError ?? new Error('connection lost')))
+  client.on('ready', () => {
+    lastError = undefined
+    health.reportSuccess()
+  })
   return client
 }
 

@@ -30,7 +30,15 @@ export interface StoreGuardOptions {
  * whether the store answered, so the periodic tasks need not log each failure themselves.
  */
 export function guardStore(store: Store, options: StoreGuardOptions): Store {
-  const unreachable = store.kind === 'postgres' ? isPostgresUnreachable : isSqliteUnusable
+  const classify = store.kind === 'postgres' ? isPostgresUnreachable : isSqliteUnusable
+  // A thrown value with hostile getters must reach the backstop as it is, not as the getter's error.
+  const unreachable = (e: unknown) => {
+    try {
+      return classify(e)
+    } catch {
+      return false
+    }
+  }
   const timeoutMs = store.kind === 'postgres' ? options.timeoutMs : null
   const { health } = options
 

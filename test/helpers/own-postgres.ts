@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +18,12 @@ export interface OwnPostgres {
   stop(): Promise<void>
   /** Starts it again on the same port and data, resolved once it accepts connections. */
   start(): Promise<void>
+  /**
+   * Freezes every process of the server (SIGSTOP): connections stay open and nothing answers, as
+   * with a hung host. `resume()` thaws them (SIGCONT).
+   */
+  pause(): Promise<void>
+  resume(): Promise<void>
   /** Stops it (if running) and removes its data. */
   destroy(): Promise<void>
 }
@@ -77,11 +83,40 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     rmSync(dir, { recursive: true, force: true })
     throw e
   })
+  /** The postmaster (first line of postmaster.pid) and its children: this server's processes only. */
+  const processes = async (): Promise<number[]> => {
+    const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+    const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(postmaster)]).catch(() => ({ stdout: '' }))
+    return [
+      postmaster,
+      ...String(stdout)
+        .split('\n')
+        .map(Number)
+        .filter((p) => p > 0),
+    ]
+  }
+  let paused: number[] = []
+  const resume = async () => {
+    for (const pid of paused) {
+      try {
+        process.kill(pid, 'SIGCONT')
+      } catch {
+        // gone already
+      }
+    }
+    paused = []
+  }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop,
     start,
+    async pause() {
+      paused = await processes()
+      for (const pid of paused) process.kill(pid, 'SIGSTOP')
+    },
+    resume,
     async destroy() {
+      await resume()
       await stop().catch(() => pgCtl('-m', 'immediate', 'stop').catch(() => undefined))
       rmSync(dir, { recursive: true, force: true })
     },

@@ -115,7 +115,7 @@ faults(
     const downs = lines.filter((l) => l.event === 'dependency_down')
     const warns = lines.filter((l) => l.event === 'dependency_still_down')
     const ups = lines.filter((l) => l.event === 'dependency_up')
-      assert.is(downs.length, 1, 'one error when it went down')
+    assert.is(downs.length, 1, 'one error when it went down')
     assert.is(downs[0]!.level, 50)
     assert.is(ups.length, 1, 'one info when it came back')
     assert.is(ups[0]!.level, 30)
@@ -176,6 +176,38 @@ faults('should list every live device throughout the recovery from an outage lon
       node.logs.some((l) => l.event === 'nodes_purged'),
       'no node purged another',
     )
+  }
+})
+
+/**
+ * A hung server answers nothing: each call ends at STORE_TIMEOUT_MS (800 ms by default). The bound
+ * asserted is generous (the machine is shared); what must not happen is a wait of seconds.
+ */
+const HUNG_ANSWER_WITHIN_MS = 2_000
+
+faults('should answer 503 UNAVAILABLE after a bounded wait while the server hangs, and recover when it answers again', async ({ pg, a }) => {
+  await registerUser(a.url, 'hung')
+  const leaving = await login(a.url, 'hung', 'password-123', 'leaving')
+  let paused = true
+  await pg.pause()
+  try {
+    const loginTry = await timed(() => request(a.url, 'POST', '/session', { body: { username: 'hung', password: 'password-123' } }))
+    const upgradeTry = await timed(() => connect(a.url, { token: leaving.token, username: 'hung' }))
+    assert.is(loginTry.value.status, 503, JSON.stringify(loginTry.value.body))
+    assert.is(loginTry.value.body.error_info.error_code, 'UNAVAILABLE')
+    assert.is(loginTry.value.headers.get('retry-after'), '1')
+    assert.is(upgradeTry.value.status, 503)
+    for (const [what, t] of Object.entries({ login: loginTry, handshake: upgradeTry })) {
+      assert.ok(t.ms < HUNG_ANSWER_WITHIN_MS, `${what} answered in ${Math.round(t.ms)} ms`)
+    }
+    assert.is((await readyz(a)).body.store, 'down')
+    await pg.resume()
+    paused = false
+    await waitFor(async () => (await readyz(a)).status === 200, 10_000, '/readyz to say the store is back')
+    const again = await request(a.url, 'POST', '/session', { body: { username: 'hung', password: 'password-123' } })
+    assert.is(again.status, 200)
+  } finally {
+    if (paused) await pg.resume()
   }
 })
 
