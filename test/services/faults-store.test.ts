@@ -6,6 +6,7 @@ import { authHeaders, login, registerUser, request } from '../helpers/http.js'
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
 import { startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
+import { STORE_TIMEOUT_MS } from '../../src/store/guarded.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { connect, connectOk, type TestClient } from '../helpers/ws.js'
 
@@ -31,6 +32,8 @@ faults.before(async (ctx) => {
     CHATGATE_SERVICE_TOKEN: CLUSTER_SERVICE_TOKEN,
     NODE_HEARTBEAT_MS: String(NODE_HEARTBEAT_MS),
     DEPENDENCY_WARN_EVERY_MS: String(WARN_EVERY_MS),
+    // The helpers lift the bound for shared, loaded servers; these nodes run with the default.
+    STORE_TIMEOUT_MS: String(STORE_TIMEOUT_MS),
   }
   // One after the other: both migrate the same fresh schema.
   ctx.a = await startNodeProcess({ ...env, NODE_ID: 'node-a' })
@@ -226,6 +229,8 @@ faults('should rewrite the rows of a node cut from the store, purged meanwhile, 
     CHATGATE_SERVICE_TOKEN: CLUSTER_SERVICE_TOKEN,
     NODE_HEARTBEAT_MS: String(SLOW_HEARTBEAT_MS),
     DEPENDENCY_WARN_EVERY_MS: String(WARN_EVERY_MS),
+    // The helpers lift the bound for shared, loaded servers; these nodes run with the default.
+    STORE_TIMEOUT_MS: String(STORE_TIMEOUT_MS),
   }
   const seeing = await startNodeProcess({ ...env, NODE_ID: 'seeing', DATABASE_URL: `${pg.url}?schema=partition` })
   const cut = await startNodeProcess({
