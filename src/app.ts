@@ -8,6 +8,9 @@ import { AccountService } from './accounts/accounts.js'
 import { SessionService } from './auth/sessions.js'
 import { LocalBus } from './cluster/local-bus.js'
 import type { Bus } from './cluster/bus.js'
+import { createLivenessWindow } from './cluster/liveness.js'
+import { DependencyHealth } from './health/dependency-health.js'
+import { guardStore } from './store/guarded.js'
 import type { Config } from './config.js'
 import { ApiError } from './errors.js'
 import { createGateway, type Gateway } from './gateway/gateway.js'
@@ -56,6 +59,8 @@ export interface AppDeps {
   deliverer?: EventDeliverer
   /** Metrics hooks of the WebSocket gateway (default: none). */
   gatewayObserver?: GatewayObserver
+  /** Whether the store answers, fed by every store call (built here when not given). */
+  storeHealth?: DependencyHealth
 }
 
 export interface App {
@@ -82,9 +87,13 @@ export interface App {
 
 /** Wires store, password pool, session service, routes and the HTTP server. */
 export function createApp(deps: AppDeps): App {
-  const { config, store, log } = deps
+  const { config, log } = deps
   const now = deps.now ?? Date.now
-  const bus = deps.bus ?? new LocalBus()
+  const bus: Bus = deps.bus ?? new LocalBus()
+  const storeHealth = deps.storeHealth ?? new DependencyHealth({ name: 'store', log, now, warnEveryMs: config.dependencyWarnEveryMs })
+  // Every part of the node uses the store through the guard: an outage is 503, never a hang or a 500.
+  const store = guardStore(deps.store, { health: storeHealth, timeoutMs: config.storeTimeoutMs })
+  const liveness = createLivenessWindow(config.nodeHeartbeatMs, storeHealth)
   const hasher =
     deps.hasher ?? createPasswordHasher({ cost: config.bcryptCost, threads: config.hashWorkers, maxQueue: config.hashQueueMax, nice: config.hashThreadNice })
   const metrics = deps.metrics ?? createMetrics()
@@ -116,6 +125,8 @@ export function createApp(deps: AppDeps): App {
     observer: deps.gatewayObserver ?? metrics,
     upgradeLimit: limits.upgrade,
     backstop: backstop.upgrade,
+    liveness,
+    storeHealth,
   })
   const feed: LiveFeed = createLiveFeed({ sessions, store, now, bus, log })
   const auditWatcher = new AuditWatcher({
@@ -154,6 +165,8 @@ export function createApp(deps: AppDeps): App {
     deliverer: deps.deliverer ?? gateway,
     audit: auditTrail,
     isDraining: () => draining,
+    liveness,
+    readiness: () => ({ store: storeHealth.isUp ? 'up' : 'down', bus: bus.connected === undefined ? 'off' : bus.connected ? 'up' : 'down' }),
   }
   // The CLI names one live node to count each of its actions, so sums across nodes stay exact.
   bus.subscribe((event) => {

@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { parseOriginList } from './request/origin-list.js'
+import { DEPENDENCY_WARN_EVERY_MS } from './health/dependency-health.js'
+import { STORE_TIMEOUT_MS } from './store/guarded.js'
 import { SQLITE_LOCK_WAIT_MS } from './store/sqlite-lock-waiter.js'
 
 /** Every setting chatgate reads, with its default, validated once at start. */
@@ -9,6 +11,8 @@ const Env = z
     HOST: z.string().default('0.0.0.0'),
     DATABASE_URL: z.string().min(1).default('./data/chatgate.db'),
     SQLITE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(SQLITE_LOCK_WAIT_MS),
+    STORE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(STORE_TIMEOUT_MS),
+    DEPENDENCY_WARN_EVERY_MS: z.coerce.number().int().min(100).max(3_600_000).default(DEPENDENCY_WARN_EVERY_MS),
     REDIS_URL: z.string().url().optional(),
     REDIS_PREFIX: z
       .string()
@@ -86,6 +90,13 @@ export type Config = {
    * file's write lock; past it the request is answered 503 UNAVAILABLE and nothing is written.
    */
   sqliteLockWaitMs: number
+  /**
+   * PostgreSQL only: the bound of one store call (a connection acquired, each query, the whole call);
+   * past it, or when the server cannot be reached, the request is answered 503 UNAVAILABLE.
+   */
+  storeTimeoutMs: number
+  /** While the store or Redis stays unreachable, one `warn` per this many ms (down and back: one line each). */
+  dependencyWarnEveryMs: number
   redisUrl: string | undefined
   /** Prefix of every Redis channel and key this deployment uses (several deployments, or tests, can share a server). */
   redisPrefix: string
@@ -167,6 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     sqliteLockWaitMs: e.SQLITE_LOCK_WAIT_MS,
+    storeTimeoutMs: e.STORE_TIMEOUT_MS,
+    dependencyWarnEveryMs: e.DEPENDENCY_WARN_EVERY_MS,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     busMaxAgeMs: e.BUS_MAX_AGE_MS,

@@ -4,6 +4,7 @@ import { createApp, type App, type AppDeps } from './app.js'
 import { ensureAdmin } from './bootstrap-admin.js'
 import { openBus } from './cluster/open-bus.js'
 import type { Config } from './config.js'
+import { DependencyHealth } from './health/dependency-health.js'
 import { openLimiterStore } from './limits/open.js'
 import { openStore } from './store/open.js'
 
@@ -23,9 +24,12 @@ export type NodeOverrides = Partial<Omit<AppDeps, 'config' | 'store' | 'log'>>
  * sure an admin exists and listens. Whatever was opened is closed again if a later step fails.
  */
 export async function startNode(config: Config, log: Logger, overrides: NodeOverrides = {}): Promise<RunningNode> {
+  const storeHealth = new DependencyHealth({ name: 'store', log, warnEveryMs: config.dependencyWarnEveryMs })
   const store = await openStore(config.databaseUrl, {
-    onError: (err) => log.error({ err }, 'database connection error'),
+    // An idle connection cut (the server stopped) is one more failure of the outage, not a line of its own.
+    onError: (err) => storeHealth.reportFailure(err),
     sqliteLockWaitMs: config.sqliteLockWaitMs,
+    postgresTimeoutMs: config.storeTimeoutMs,
   })
   let bus: AppDeps['bus']
   let limiter: Awaited<ReturnType<typeof openLimiterStore>> | null = null
@@ -33,7 +37,7 @@ export async function startNode(config: Config, log: Logger, overrides: NodeOver
   try {
     bus = overrides.bus ?? (await openBus(config, log))
     if (!overrides.limiterBackend) limiter = await openLimiterStore(config, log)
-    app = createApp({ ...overrides, config, store, log, bus, limiterBackend: overrides.limiterBackend ?? limiter!.backend })
+    app = createApp({ ...overrides, config, store, storeHealth, log, bus, limiterBackend: overrides.limiterBackend ?? limiter!.backend })
     await ensureAdmin({ store, accounts: app.accounts, log }, config.adminPassword)
     const address = await app.listen()
     const started = app

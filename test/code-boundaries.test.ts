@@ -13,7 +13,7 @@ const src = fileURLToPath(new URL('../src/', import.meta.url))
 
 /** Layers from the bottom; a module's layer is its folder's, or its own name's for top-level files. */
 const LAYERS: string[][] = [
-  ['errors.ts', 'envelope.ts', 'config.ts', 'log.ts', 'version.ts', 'metrics.ts', 'store', 'request', 'web'],
+  ['errors.ts', 'envelope.ts', 'config.ts', 'log.ts', 'version.ts', 'metrics.ts', 'store', 'health', 'request', 'web'],
   ['cluster'],
   ['limits', 'auth', 'accounts', 'views.ts'],
   ['operators'],

@@ -32,6 +32,11 @@ export interface Bus {
    * node could not be reached (that is logged); local delivery always happens.
    */
   publish(event: BusEvent): Promise<void>
+  /**
+   * Whether the other nodes can be reached right now (RedisBus: its connections are up); absent
+   * on a bus that never leaves this process (`/readyz` reports it as "off").
+   */
+  readonly connected?: boolean
   /** Returns the unsubscribe function. */
   subscribe(handler: (event: BusEvent) => void): () => void
   close(): Promise<void>

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
+import { DependencyHealth } from '../health/dependency-health.js'
 
 /** Longest pause between two reconnection attempts. */
 const MAX_BACKOFF_MS = 5_000
@@ -18,35 +19,34 @@ export function describeRedisUrl(url: string): string {
 
 /**
  * The one place chatgate creates Redis connections (the bus, the shared rate limits): reconnects
- * forever with backoff, names the connection (visible in CLIENT LIST), and logs an outage once
- * when it starts and once when it ends instead of once per failed attempt.
+ * forever with backoff, names the connection (visible in CLIENT LIST), and keeps its outage logs
+ * quiet through a DependencyHealth: one `error` when it is lost, one `warn` per `warnEveryMs`
+ * while it stays away (failed attempts counted), one `info` when it is back.
  */
-export function createRedisClient(url: string, name: string, log: Logger, options: RedisOptions = {}): Redis {
+export function createRedisClient(url: string, name: string, log: Logger, options: RedisOptions = {}, warnEveryMs?: number): Redis {
   const client = new Redis(url, {
     connectionName: name,
     retryStrategy: reconnectDelay,
     lazyConnect: true,
     ...options,
   })
-  let down = false
+  const health = new DependencyHealth({
+    name: 'redis',
+    log,
+    warnEveryMs,
+    fields: { redis: describeRedisUrl(url), connection: name },
+    messages: { down: 'redis connection lost; reconnecting with backoff', stillDown: 'redis still unreachable', up: 'redis connection restored' },
+  })
+  // Each lost connection and each failed attempt ends in 'reconnecting' (never after our own quit):
+  // one failure each, with the latest 'error' as its cause; counted, not logged one by one.
   let lastError: Error | undefined
-  // Every failed attempt emits 'error'; only the start and the end of an outage are logged.
   client.on('error', (err: Error) => {
     lastError = err
   })
-  let everReady = false
-  client.on('reconnecting', () => {
-    if (down) return
-    down = true
-    const msg = everReady ? 'redis connection lost; reconnecting with backoff' : 'redis not reachable yet; retrying with backoff'
-    log.warn({ err: lastError, redis: describeRedisUrl(url), connection: name }, msg)
-  })
+  client.on('reconnecting', () => health.reportFailure(lastError ?? new Error('connection lost')))
   client.on('ready', () => {
-    everReady = true
     lastError = undefined
-    if (!down) return
-    down = false
-    log.info({ redis: describeRedisUrl(url), connection: name }, 'redis connection restored')
+    health.reportSuccess()
   })
   return client
 }

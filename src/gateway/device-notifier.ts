@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { logTaskFailure } from '../health/task-errors.js'
 import { listUserDevices } from '../auth/devices.js'
 import type { Store } from '../store/types.js'
 import { withLocalCounts } from './device-list.js'
@@ -22,8 +23,8 @@ export interface DeviceNotifierDeps {
   registry: Registry
   log: Logger
   now: () => number
-  /** NODE_HEARTBEAT_MS: which nodes count as live in the lists. */
-  nodeHeartbeatMs: number
+  /** The oldest heartbeat of a live node at `now` (which nodes count in the lists). */
+  liveSince: (now: number) => number
   /** Tells the other nodes which users' devices changed here. */
   announce: (userIds: string[]) => void
 }
@@ -97,7 +98,7 @@ export class DeviceNotifier {
         await this.pushTo(userId, change)
       }
     } catch (err) {
-      this.deps.log.error({ err, event: 'devices_push_failed' }, 'could not push device lists')
+      logTaskFailure(this.deps.log, err, { event: 'devices_push_failed' }, 'could not push device lists')
     }
   }
 
@@ -105,7 +106,8 @@ export class DeviceNotifier {
     const onlyCause = change.causes.size === 1 && !change.uncaused ? [...change.causes][0] : undefined
     const recipients = () => this.deps.registry.ofUser(userId).filter((c) => c.id !== onlyCause)
     if (recipients().length === 0) return
-    const devices = await listUserDevices(this.deps.store, userId, this.deps.now(), this.deps.nodeHeartbeatMs)
+    const now = this.deps.now()
+    const devices = await listUserDevices(this.deps.store, userId, now, this.deps.liveSince(now))
     const frame = devicesFrame(withLocalCounts(devices, this.deps.registry))
     for (const conn of recipients()) conn.send(frame)
   }

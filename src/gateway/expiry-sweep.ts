@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { logTaskFailure } from '../health/task-errors.js'
 import type { Store } from '../store/types.js'
 import type { Registry } from './registry.js'
 
@@ -42,7 +43,7 @@ export class ExpirySweep {
         else if (s.expiresAt <= this.deps.now()) for (const c of conns) c.revoke('SESSION_EXPIRED')
         else for (const c of conns) c.expiresAt = s.expiresAt
       } catch (err) {
-        this.deps.log.error({ err, event: 'expiry_sweep_failed', session_id: sessionId }, 'could not check session expiry')
+        logTaskFailure(this.deps.log, err, { event: 'expiry_sweep_failed', session_id: sessionId }, 'could not check session expiry')
       }
     }
   }

@@ -5,6 +5,8 @@ import type { Logger } from 'pino'
 import { WebSocket, WebSocketServer, type RawData, type ServerOptions } from 'ws'
 import type { SessionService } from '../auth/sessions.js'
 import type { Bus, BusEvent } from '../cluster/bus.js'
+import type { LivenessWindow } from '../cluster/liveness.js'
+import type { DependencyHealth } from '../health/dependency-health.js'
 import { subscribeToBus } from './bus-dispatch.js'
 import type { Config } from '../config.js'
 import { ApiError, toApiError } from '../errors.js'
@@ -47,6 +49,10 @@ export interface GatewayDeps {
   observer?: GatewayObserver
   /** Per-IP upgrade rate, checked before any store work. */
   upgradeLimit: Limits['upgrade']
+  /** Which nodes count as live and which are purged, this node's blind spells left out. */
+  liveness: LivenessWindow
+  /** Tells when the store is back after an outage (the node then beats at once). */
+  storeHealth?: Pick<DependencyHealth, 'onRecovered'>
   /** Answers 500 and logs an error that escaped the upgrade path (default: destroy the socket). */
   backstop?: (err: unknown, socket: Duplex, req: IncomingMessage) => void
 }
@@ -82,7 +88,8 @@ function destroyOnError(this: Duplex): void {
 
 /** Builds the gateway; wire `handleUpgrade` to the HTTP server and call `start()` before listening. */
 export function createGateway(deps: GatewayDeps): Gateway {
-  const { config, store, sessions, bus, log, now } = deps
+  const { config, store, sessions, bus, log, now, liveness: window } = deps
+  const liveSince = (at: number) => window.liveSince(at)
   const observer = deps.observer ?? noopObserver
   const backstop =
     deps.backstop ??
@@ -116,20 +123,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
     registry,
     log,
     now,
-    nodeHeartbeatMs: config.nodeHeartbeatMs,
+    liveSince,
     announce: (userIds) => publish({ type: 'devices_changed', nodeId, userIds }),
   })
   const revocations = new Revocations({ store, registry, notifier, log, now })
   const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids, times) => revocations.apply(ids, 'watcher', times) })
   const expiry = new ExpirySweep({ store, registry, log, now })
   const liveness = new Liveness({ registry, heartbeatMs: config.heartbeatMs })
-  const presence = new NodePresence({ store, log, now, nodeId, heartbeatMs: config.nodeHeartbeatMs, onStalled: () => registry.rewriteAll() })
+  const presence = new NodePresence({ store, log, now, nodeId, heartbeatMs: config.nodeHeartbeatMs, window, onStalled: () => registry.rewriteAll() })
   const push = new PushDelivery({
     nodeId,
     store,
     log,
     now,
-    nodeHeartbeatMs: config.nodeHeartbeatMs,
+    liveSince,
     publish,
     deliverLocal,
   })
@@ -143,8 +150,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     isDraining: () => draining,
     upgradeLimit: deps.upgradeLimit,
     wasJustRevoked: (id) => revocations.wasJustRevoked(id),
+    liveSince,
   }
 
+  const stopWatchingStore = deps.storeHealth?.onRecovered(() => presence.beatNow()) ?? (() => undefined)
   const unsubscribe = subscribeToBus({ bus, nodeId, duplicatePolicy: config.duplicatePolicy, registry, watcher, revocations, notifier, push, log })
 
   /** Sends `{"type":"event","data":…}` to the user's sockets on this node; returns how many got it. */
@@ -324,6 +333,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let closing: Promise<void> | undefined
   async function close(): Promise<void> {
     draining = true
+    stopWatchingStore()
     liveness.stop()
     push.stop()
     await Promise.all([expiry.stop(), watcher.stop()])

@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http'
 import type { AuthContext, SessionService } from '../auth/sessions.js'
 import { createId } from '../auth/tokens.js'
 import type { Config } from '../config.js'
-import { liveNodesSince } from '../cluster/liveness.js'
 import { ApiError } from '../errors.js'
 import { refuseTokenInQuery } from '../request/credentials.js'
 import { parseRequestTarget } from '../request/target.js'
@@ -43,6 +42,8 @@ export interface HandshakeDeps {
   upgradeLimit: Limits['upgrade']
   /** True for sessions revoked on this node moments ago (a revocation may race a handshake). */
   wasJustRevoked: (sessionId: string) => boolean
+  /** The oldest heartbeat of a live node at `now`. */
+  liveSince: (now: number) => number
 }
 
 const KEY = /^[+/0-9A-Za-z]{22}==$/
@@ -70,7 +71,7 @@ export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, dep
   if (!creds) throw new ApiError('UNAUTHORIZED', 'Token and Username are required.')
   // Checked again (with the user cap) right before the upgrade; this early pass spares the store.
   if (registry.countForIp(client.ip) >= config.maxConnectionsPerIp) throw tooMany('IP address')
-  const found = await sessions.authenticateWithDevices(creds.token, creds.username, liveNodesSince(config.nodeHeartbeatMs, deps.now()))
+  const found = await sessions.authenticateWithDevices(creds.token, creds.username, deps.liveSince(deps.now()))
   // Backoffice sessions authenticate admin HTTP calls only, never the chat socket.
   if (found?.auth.session.kind !== 'user') throw new ApiError('UNAUTHORIZED')
   const { auth, devices } = found
@@ -94,7 +95,7 @@ async function claimPair(auth: AuthContext, connectionId: string, deps: Handshak
   if (deps.registry.countForSession(auth.session.id) > 0) return false
   const now = deps.now()
   const claim = { sessionId: auth.session.id, nodeId: deps.nodeId, connectionId, claimedAt: now }
-  return deps.store.claimSession(claim, liveNodesSince(deps.config.nodeHeartbeatMs, now))
+  return deps.store.claimSession(claim, deps.liveSince(now))
 }
 
 /**
@@ -127,7 +128,7 @@ async function isPairLive(auth: AuthContext, devices: DeviceRecord[], deps: Hand
   // The rows may be this node's sockets closed moments ago, still queued for removal. After a
   // flush the store holds exactly this node's live rows, so any surplus is another node's.
   await registry.flush()
-  const counts = await deps.store.countUserConnections(auth.user.id, liveNodesSince(deps.config.nodeHeartbeatMs, deps.now()))
+  const counts = await deps.store.countUserConnections(auth.user.id, deps.liveSince(deps.now()))
   return (counts.get(id) ?? 0) > registry.countForSession(id)
 }
 

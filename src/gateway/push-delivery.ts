@@ -1,7 +1,6 @@
 import type { Logger } from 'pino'
 import { createId } from '../auth/tokens.js'
 import type { BusEvent } from '../cluster/bus.js'
-import { liveNodesSince } from '../cluster/liveness.js'
 import type { EventDeliverer } from '../cluster/push.js'
 import type { Store } from '../store/types.js'
 
@@ -16,8 +15,8 @@ export interface PushDeliveryDeps {
   store: Store
   log: Logger
   now: () => number
-  /** NODE_HEARTBEAT_MS: which nodes count as live. */
-  nodeHeartbeatMs: number
+  /** The oldest heartbeat of a live node at `now`. */
+  liveSince: (now: number) => number
   publish: (event: BusEvent) => Promise<void>
   /** Hands the frame to this node's sockets of the user; returns how many. */
   deliverLocal: (userId: string, data: unknown) => number
@@ -48,7 +47,7 @@ export class PushDelivery implements EventDeliverer {
   async deliver(userId: string, data: unknown): Promise<number> {
     const { deps } = this
     const local = deps.deliverLocal(userId, data)
-    const holders = await deps.store.listUserNodes(userId, liveNodesSince(deps.nodeHeartbeatMs, deps.now()))
+    const holders = await deps.store.listUserNodes(userId, deps.liveSince(deps.now()))
     const answerFrom = holders.filter((n) => n !== deps.nodeId)
     const id = createId()
     const push: PendingPush = { awaiting: new Set(answerFrom), answered: new Set(), delivered: local, finish: () => undefined }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { logTaskFailure } from '../health/task-errors.js'
 import type { Store } from '../store/types.js'
 
 /** How often the store is asked whether another process wrote to it. */
@@ -71,7 +72,7 @@ export class RevocationWatcher {
       for (const [id, at] of this.seen) if (at < horizon) this.seen.delete(id)
       if (fresh.length > 0) this.deps.onRevoked(fresh, times)
     } catch (err) {
-      this.deps.log.error({ err, event: 'revocation_watch_failed' }, 'could not poll for revocations')
+      logTaskFailure(this.deps.log, err, { event: 'revocation_watch_failed' }, 'could not poll for revocations')
     }
   }
 }

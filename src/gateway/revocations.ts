@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { logTaskFailure } from '../health/task-errors.js'
 import type { Store } from '../store/types.js'
 import type { DeviceNotifier } from './device-notifier.js'
 import type { Registry } from './registry.js'
@@ -53,7 +54,7 @@ export class Revocations {
         if (s && this.deps.registry.hasUser(s.userId)) this.deps.notifier.changed(s.userId, null, 'remote')
       }
     } catch (err) {
-      this.deps.log.error({ err, event: 'devices_refresh_failed' }, 'could not look up revoked sessions')
+      logTaskFailure(this.deps.log, err, { event: 'devices_refresh_failed' }, 'could not look up revoked sessions')
     }
   }
 }

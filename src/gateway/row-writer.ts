@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { logTaskFailure } from '../health/task-errors.js'
 import type { ConnectionRow, Store } from '../store/types.js'
 
 /** After a failed write, the queue is retried after this long (the rows stay queued meanwhile). */
@@ -79,7 +80,7 @@ export class ConnectionRowWriter {
     this.scheduled = false
     if (this.stopped) return
     this.writeBatch().catch((err) => {
-      this.deps.log.error({ err, event: 'connection_rows_failed', pending: this.pending }, 'could not write connection rows; retrying')
+      logTaskFailure(this.deps.log, err, { event: 'connection_rows_failed', pending: this.pending }, 'could not write connection rows; retrying')
       if (this.stopped || this.retryTimer) return
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null

@@ -107,7 +107,9 @@ export function createHttpHandler({ router, authenticate, cors, log, trustProxy,
         }
       } else {
         const result = 'result' in reply ? reply.result : null
-        sendJson(res, response.status, response.bare ? result : resultBody(dialect, result), reply.headers)
+        const other = 'status' in reply ? (reply.status as number | undefined) : undefined
+        const status = other !== undefined && other === response.alsoStatus ? other : response.status
+        sendJson(res, status, response.bare ? result : resultBody(dialect, result), reply.headers)
       }
     } catch (err) {
       closeUnlessDrainable(req, res)

@@ -68,6 +68,7 @@ function operation(spec: RouteSpec): Record<string, unknown> {
     ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body) } } } } : {}),
     responses: {
       [String(response.status)]: success,
+      ...('alsoStatus' in response && response.alsoStatus ? { [String(response.alsoStatus)]: { ...success, description: 'Not ready (the same body)' } } : {}),
       default: {
         description: `An error in the ${spec.dialect} envelope; the status is the error code's (docs/API.md).`,
         content: { 'application/json': { schema: schemaOf(errorEnvelopes[spec.dialect]) } },

@@ -26,6 +26,8 @@ export interface JsonResponse {
   status: 200 | 201
   body: z.ZodType
   bare?: true
+  /** Another status the same body may come with, when the handler says so (`/readyz`: 503 while not ready). */
+  alsoStatus?: 503
 }
 
 /** A text answer (`/metrics`, `/client.js`, pages). */
@@ -76,7 +78,7 @@ export interface RouteContext<S extends RouteSpec> {
 
 /** A handler's answer, typed by the route's declared response. */
 export type Reply<S extends RouteSpec = RouteSpec> = S['response'] extends JsonResponse
-  ? { result: z.input<S['response']['body']>; headers?: Record<string, string> }
+  ? { result: z.input<S['response']['body']>; headers?: Record<string, string> /** The route's `alsoStatus` instead of its status. */; status?: 503 }
   : { text: string | Buffer; headers?: Record<string, string> /** Answered 304 to a matching `If-None-Match`. */; etag?: string }
 
 /** A declared route with its handler. */

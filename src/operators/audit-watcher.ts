@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { logTaskFailure } from '../health/task-errors.js'
 import type { AuditRow, Store } from '../store/types.js'
 
 /** How often the store is asked for audit entries written by other processes. */
@@ -76,7 +77,7 @@ export class AuditWatcher {
       for (const [id, at] of this.seen) if (at < horizon) this.seen.delete(id)
       if (fresh > 0) this.deps.onNew()
     } catch (err) {
-      this.deps.log.error({ err, event: 'audit_watch_failed' }, 'could not poll the audit trail')
+      logTaskFailure(this.deps.log, err, { event: 'audit_watch_failed' }, 'could not poll the audit trail')
     }
   }
 }

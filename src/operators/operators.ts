@@ -1,7 +1,6 @@
 import { toValidUsername } from '../auth/rules.js'
 import type { AccountService } from '../accounts/accounts.js'
 import type { SessionService } from '../auth/sessions.js'
-import { liveNodesSince } from '../cluster/liveness.js'
 import { createPassword } from '../auth/tokens.js'
 import type { AuditRow, ConnectionListing, NodeListing, Page, PageCursor, Role, SessionWithUsername, Store, UserListing, UserRow } from '../store/types.js'
 
@@ -27,9 +26,9 @@ export function parseLimit(raw: string | null | undefined): number | null {
   return n < 1 ? null : Math.min(n, MAX_PAGE_LIMIT)
 }
 
-/** Live devices: connections held by nodes whose heartbeat is recent, newest first. */
-export function listLiveDevices(store: Store, query: ListQuery, now: number, nodeHeartbeatMs: number): Promise<Page<ConnectionListing>> {
-  return store.listConnections({ ...query, aliveSince: liveNodesSince(nodeHeartbeatMs, now) })
+/** Live devices: connections held by nodes whose heartbeat is at or after `aliveSince`, newest first. */
+export function listLiveDevices(store: Store, query: ListQuery, aliveSince: number): Promise<Page<ConnectionListing>> {
+  return store.listConnections({ ...query, aliveSince })
 }
 
 export interface SessionListing {
@@ -39,15 +38,10 @@ export interface SessionListing {
 }
 
 /** Sessions newest first (ties by id); with `activeOnly` only those neither revoked nor expired, filtered in the query. */
-export async function listSessions(
-  store: Store,
-  query: ListQuery & { activeOnly: boolean },
-  now: number,
-  nodeHeartbeatMs: number,
-): Promise<Page<SessionListing>> {
+export async function listSessions(store: Store, query: ListQuery & { activeOnly: boolean }, now: number, aliveSince: number): Promise<Page<SessionListing>> {
   const { username, limit, cursor, activeOnly } = query
   const page = await store.listSessions({ username, limit, cursor, ...(activeOnly ? { activeAt: now } : {}) })
-  return { rows: await withConnectionCounts(store, page.rows, liveNodesSince(nodeHeartbeatMs, now)), next: page.next }
+  return { rows: await withConnectionCounts(store, page.rows, aliveSince), next: page.next }
 }
 
 async function withConnectionCounts(store: Store, sessions: SessionWithUsername[], aliveSince: number): Promise<SessionListing[]> {
@@ -102,8 +96,8 @@ export interface UserListQuery {
 }
 
 /** Accounts newest first, with their live sessions and whether one is connected; filters run in the query. */
-export function listUsers(store: Store, query: UserListQuery, now: number, nodeHeartbeatMs: number): Promise<Page<UserListing>> {
-  return store.listUsers({ ...query, now, aliveSince: liveNodesSince(nodeHeartbeatMs, now) })
+export function listUsers(store: Store, query: UserListQuery, now: number, aliveSince: number): Promise<Page<UserListing>> {
+  return store.listUsers({ ...query, now, aliveSince })
 }
 
 /**
@@ -170,7 +164,7 @@ export function listAudit(store: Store, query: { limit: number; cursor?: PageCur
   return store.listAudit(query)
 }
 
-/** The live nodes and their connection counts, by id. */
-export function listLiveNodes(store: Store, now: number, nodeHeartbeatMs: number): Promise<NodeListing[]> {
-  return store.listNodes(liveNodesSince(nodeHeartbeatMs, now))
+/** The live nodes (heartbeat at or after `aliveSince`) and their connection counts, by id. */
+export function listLiveNodes(store: Store, aliveSince: number): Promise<NodeListing[]> {
+  return store.listNodes(aliveSince)
 }

@@ -8,6 +8,8 @@ export interface OpenStoreOptions {
   onError?: (err: Error) => void
   /** SQLite only: how long a call waits for another process's write lock (SQLITE_LOCK_WAIT_MS). */
   sqliteLockWaitMs?: number
+  /** PostgreSQL only: bound of acquiring a connection and of each query (STORE_TIMEOUT_MS). */
+  postgresTimeoutMs?: number
 }
 
 /**
@@ -16,7 +18,7 @@ export interface OpenStoreOptions {
  */
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   const path = sqlitePathOf(databaseUrl)
-  if (path === null) return openPostgresStore(databaseUrl, { onError: options.onError })
+  if (path === null) return openPostgresStore(databaseUrl, { onError: options.onError, timeoutMs: options.postgresTimeoutMs })
   return openSqliteStore(path, { lockWaitMs: options.sqliteLockWaitMs })
 }
 

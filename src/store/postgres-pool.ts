@@ -44,6 +44,12 @@ export interface PoolOptions {
   max?: number
   /** Told about errors of idle connections (a server restart), which must not crash the node. */
   onError?: (err: Error) => void
+  /**
+   * Bound of acquiring a connection (connecting included) and of each query, client side and
+   * server side (statement_timeout), so that no call waits on a server that is gone or hung
+   * (nodes pass STORE_TIMEOUT_MS). Unset: 5 s to connect, queries unbounded (migrations).
+   */
+  timeoutMs?: number
 }
 
 /**
@@ -57,7 +63,8 @@ export function createPostgresPool(target: PostgresTarget, options: PoolOptions 
     application_name: 'chatgate',
     max: options.max ?? 10,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.timeoutMs ?? 5_000,
+    ...(options.timeoutMs === undefined ? {} : { query_timeout: options.timeoutMs, statement_timeout: options.timeoutMs }),
     types,
   })
   pool.on('error', (err) => options.onError?.(err))

@@ -64,14 +64,16 @@ const SQL = {
 /** Opens the PostgreSQL store named by a `postgres://…[?schema=NAME]` URL, migrating its schema first. */
 export async function openPostgresStore(url: string, options: PoolOptions = {}): Promise<PostgresStore> {
   const target = parsePostgresUrl(url)
-  const pool = createPostgresPool(target, options)
+  // Migrations run on their own connection with no query bound (they may wait for another node's).
+  const migrationPool = createPostgresPool(target, { max: 1 })
   try {
-    await migratePostgres(pool, target.schema)
+    await migratePostgres(migrationPool, target.schema)
   } catch (e) {
-    await pool.end().catch(() => undefined)
     throw describeOpenError(e, target)
+  } finally {
+    await migrationPool.end().catch(() => undefined)
   }
-  return new PostgresStore(pool, target.schema)
+  return new PostgresStore(createPostgresPool(target, options), target.schema)
 }
 
 /** A connection failure names the server (never the URL, which may hold a password). */

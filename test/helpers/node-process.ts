@@ -33,8 +33,9 @@ export interface NodeProcess {
 }
 
 /**
- * Test defaults of a node: a free port on 127.0.0.1, bcrypt cost 4, a known admin password and
- * the abuse limits lifted (tests share 127.0.0.1), as test/helpers/server.ts does in process.
+ * Test defaults of a node: a free port on 127.0.0.1, bcrypt cost 4, a known admin password, the
+ * abuse limits lifted (tests share 127.0.0.1) and a generous store bound, as test/helpers/server.ts
+ * does in process.
  */
 const DEFAULT_ENV: Record<string, string> = {
   PORT: '0',
@@ -46,6 +47,9 @@ const DEFAULT_ENV: Record<string, string> = {
   LOGIN_ATTEMPTS_PER_IP_PER_MIN: '1000000',
   REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
   UPGRADES_PER_IP_PER_MIN: '1000000',
+  // Many nodes share one PostgreSQL on a loaded machine: a slow query is not an outage here
+  // (test/services/faults-store.test.ts sets the default bound back).
+  STORE_TIMEOUT_MS: '10000',
 }
 
 /** The TypeScript entry point through tsx; test/build-dist passes `['dist/main.js']`, the compiled one. */

@@ -1,3 +1,4 @@
+import { liveNodesSince } from '../../cluster/liveness.js'
 import { listLiveDevices } from '../../operators/operators.js'
 import { encodeCursor, toDeviceView } from '../../views.js'
 import type { Command } from '../command.js'
@@ -19,7 +20,7 @@ ${commonHelp}
   options: listOptions,
   args: [],
   async run({ ctx, io, values, json }) {
-    const page = await listLiveDevices(ctx.store, readListOptions(values), ctx.now(), ctx.config.nodeHeartbeatMs)
+    const page = await listLiveDevices(ctx.store, readListOptions(values), liveNodesSince(ctx.config.nodeHeartbeatMs, ctx.now()))
     const rows = page.rows.map(toDeviceView)
     const next = encodeCursor(page.next)
     if (json) {

@@ -1,3 +1,4 @@
+import { liveNodesSince } from '../../cluster/liveness.js'
 import { listSessions, revokeSessionAsAdmin } from '../../operators/operators.js'
 import { encodeCursor, toAdminSessionView } from '../../views.js'
 import { commonHelp, commonOptions, type Command } from '../command.js'
@@ -24,7 +25,12 @@ ${commonHelp}
   args: [],
   async run({ ctx, io, values, json }) {
     const now = ctx.now()
-    const page = await listSessions(ctx.store, { ...readListOptions(values), activeOnly: values.all !== true }, now, ctx.config.nodeHeartbeatMs)
+    const page = await listSessions(
+      ctx.store,
+      { ...readListOptions(values), activeOnly: values.all !== true },
+      now,
+      liveNodesSince(ctx.config.nodeHeartbeatMs, now),
+    )
     const rows = page.rows.map((r) => toAdminSessionView(r.session, r.connections, now))
     const next = encodeCursor(page.next)
     if (json) {

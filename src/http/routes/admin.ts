@@ -48,7 +48,7 @@ const Empty = z.object({})
 const UnknownUser = () => new ApiError('NOT_FOUND', 'No such user.')
 
 /** Operators' routes (`/admin/*`): an admin's backoffice session or the service token. */
-export function adminRoutes({ config, store, sessions, accounts, log, now, metrics, deliverer, audit: trail }: RouteDeps): Route[] {
+export function adminRoutes({ config, store, sessions, accounts, log, now, metrics, deliverer, audit: trail, liveness }: RouteDeps): Route[] {
   const trustProxy = config.trustProxy
   /** A read: a debug line only (a polling backend must not flood the log); not an action, not on record. */
   function noteRead(req: IncomingMessage, caller: AdminCaller, action: string) {
@@ -101,7 +101,7 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
       },
       async ({ req, caller, query }) => {
         noteRead(req, caller, 'list_devices')
-        const page = await listLiveDevices(store, query, now(), config.nodeHeartbeatMs)
+        const page = await listLiveDevices(store, query, liveness.liveSince(now()))
         return { result: { devices: page.rows.map(toDeviceView), next_cursor: encodeCursor(page.next) } }
       },
     ),
@@ -119,7 +119,7 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
       async ({ req, caller, query }) => {
         noteRead(req, caller, 'list_sessions')
         const at = now()
-        const page = await listSessions(store, { ...query, activeOnly: query.state === 'active' }, at, config.nodeHeartbeatMs)
+        const page = await listSessions(store, { ...query, activeOnly: query.state === 'active' }, at, liveness.liveSince(at))
         return {
           result: {
             sessions: page.rows.map((r) => toAdminSessionView(r.session, r.connections, at)),
@@ -160,7 +160,7 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
       },
       async ({ req, caller, query }) => {
         noteRead(req, caller, 'list_users')
-        const page = await listUsers(store, query, now(), config.nodeHeartbeatMs)
+        const page = await listUsers(store, query, now(), liveness.liveSince(now()))
         return { result: { users: page.rows.map(toAdminUserListing), next_cursor: encodeCursor(page.next) } }
       },
     ),
@@ -287,7 +287,7 @@ export function adminRoutes({ config, store, sessions, accounts, log, now, metri
       },
       async ({ req, caller }) => {
         noteRead(req, caller, 'list_nodes')
-        return { result: { nodes: (await listLiveNodes(store, now(), config.nodeHeartbeatMs)).map(toNodeView) } }
+        return { result: { nodes: (await listLiveNodes(store, liveness.liveSince(now()))).map(toNodeView) } }
       },
     ),
     route(

@@ -3,6 +3,7 @@ import type { AccountService } from '../../accounts/accounts.js'
 import type { SignupFlow } from '../../accounts/signup-flow.js'
 import type { LoginFlow } from '../../auth/login-flow.js'
 import type { SessionService } from '../../auth/sessions.js'
+import type { LivenessWindow } from '../../cluster/liveness.js'
 import type { EventDeliverer } from '../../cluster/push.js'
 import type { Config } from '../../config.js'
 import type { Limits } from '../../limits/limits.js'
@@ -30,4 +31,8 @@ export interface RouteDeps {
   audit: AuditTrail
   /** True while the node drains (SIGTERM). */
   isDraining: () => boolean
+  /** Which nodes count as live (listings, counts), this node's blind spells left out. */
+  liveness: LivenessWindow
+  /** What `/readyz` reports: whether the store and the bus (null: none, one node) are reachable. */
+  readiness: () => { store: 'up' | 'down'; bus: 'up' | 'down' | 'off' }
 }

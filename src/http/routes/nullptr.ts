@@ -15,7 +15,7 @@ const Empty = z.object({})
  * nullptr dialect: `/user/…` and `/session…`: register, log in, see and revoke one's own sessions.
  * Every one is a user route, callable by browser apps on the allowed origins.
  */
-export function nullptrRoutes({ config, store, sessions, accounts, login, signup, limits, log, now }: RouteDeps): Route[] {
+export function nullptrRoutes({ config, store, sessions, accounts, login, signup, limits, log, now, liveness }: RouteDeps): Route[] {
   return [
     route(
       {
@@ -94,7 +94,7 @@ export function nullptrRoutes({ config, store, sessions, accounts, login, signup
         response: { status: 200, body: z.object({ session: SessionViewSchema.optional(), devices: z.array(SessionViewSchema) }) },
       },
       async ({ caller }) => {
-        const devices = await listUserDevices(store, caller.user.id, now(), config.nodeHeartbeatMs)
+        const devices = await listUserDevices(store, caller.user.id, now(), liveness.liveSince(now()))
         return { result: { session: devices.find((d) => d.session_id === caller.session.id), devices } }
       },
     ),

@@ -4,6 +4,12 @@ import type { WebAsset, WebEntry } from '../../web/assets.js'
 import { route, type Route } from '../route.js'
 import type { RouteDeps } from './deps.js'
 
+/** Seconds a balancer is told to wait before it asks `/readyz` again after a 503. */
+const READY_RETRY_AFTER_S = 1
+
+/** What `/readyz` answers, 200 or 503 alike. */
+const Readiness = z.object({ ok: z.boolean(), store: z.enum(['up', 'down']), bus: z.enum(['up', 'down', 'off']) })
+
 /** `/client.js`: the browser entry of the client SDK (src/client/), bundled by esbuild at start. */
 export const CLIENT_ENTRIES: Record<string, WebEntry> = {
   'client.js': { source: 'client/browser.ts', contentType: 'text/javascript; charset=utf-8' },
@@ -21,10 +27,10 @@ const CLIENT_HEADERS: Record<string, string> = {
 }
 
 /**
- * `/healthz`, `/metrics`, a plain `GET /ws`, `/client.js` (from `assets`, the build started with
+ * `/healthz`, `/readyz`, `/metrics`, a plain `GET /ws`, `/client.js` (from `assets`, the build started with
  * the app) and `/openapi.json` (its document is built by the caller).
  */
-export function serviceRoutes({ metrics, isDraining }: RouteDeps, openapi: () => unknown, assets: Promise<Map<string, WebAsset>>): Route[] {
+export function serviceRoutes({ metrics, isDraining, readiness }: RouteDeps, openapi: () => unknown, assets: Promise<Map<string, WebAsset>>): Route[] {
   return [
     route(
       {
@@ -54,6 +60,26 @@ export function serviceRoutes({ metrics, isDraining }: RouteDeps, openapi: () =>
       async () => {
         if (isDraining()) throw new ApiError('SHUTTING_DOWN')
         return { result: { ok: true as const } }
+      },
+    ),
+    route(
+      {
+        id: 'ready',
+        method: 'GET',
+        path: '/readyz',
+        dialect: 'nullptr',
+        auth: 'none',
+        summary:
+          'Whether this node can serve logins and sockets: 200 {"ok":true,"store":"up","bus":"up"|"off"} (bare, for load balancers); ' +
+          '503 with ok false while the store or the bus (Redis) is unreachable as this node last saw it, or while draining.',
+        response: { status: 200, body: Readiness, bare: true, alsoStatus: 503 },
+      },
+      async () => {
+        const { store, bus } = readiness()
+        const ok = !isDraining() && store === 'up' && bus !== 'down'
+        return ok
+          ? { result: { ok, store, bus } }
+          : { result: { ok, store, bus }, status: 503 as const, headers: { 'retry-after': String(READY_RETRY_AFTER_S) } }
       },
     ),
     route(
