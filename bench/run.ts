@@ -24,9 +24,11 @@ import { writeBlock } from './results-file.js'
 import type { RunContext, Scenario } from './scenarios/context.js'
 import { handshakeScenario } from './scenarios/handshake.js'
 import { loginScenario } from './scenarios/login.js'
-import { FD_HEADROOM, memoryScenario } from './scenarios/memory.js'
+import { adminListingScenario } from './scenarios/admin-listing.js'
+import { FD_HEADROOM, holdScenario, holdSizes } from './scenarios/hold.js'
 import { revokeScenario } from './scenarios/revoke.js'
 import { rowsScenario } from './scenarios/rows.js'
+import { stormScenario } from './scenarios/storm.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const { values } = parseArgs({
@@ -48,10 +50,12 @@ const log = (line: string) => process.stdout.write(`${line}\n`)
 
 const scenarios: { id: string; title: string; run: Scenario }[] = [
   { id: '1', title: 'handshake throughput and latency: chatgate vs bare ws vs Socket.IO', run: handshakeScenario },
-  { id: '2', title: `memory per idle connection at ${profile.memory.connections / 1000}k held`, run: memoryScenario },
+  { id: '2', title: 'held connections: memory, idle CPU and /healthz per size, chatgate vs bare ws', run: holdScenario },
   { id: '3', title: 'login throughput and /healthz p99 during the login burst', run: loginScenario },
   { id: '4', title: 'revoke → close-frame latency', run: revokeScenario },
   { id: '5', title: `handshake latency at ${profile.rows.sizes.map((n) => n.toLocaleString('en-US')).join(' / ')} session rows`, run: rowsScenario },
+  { id: '6', title: `reconnect storm: ${profile.storm.clients.toLocaleString('en-US')} clients, the node restarted`, run: stormScenario },
+  { id: '7', title: `admin device listing over ${profile.admin.connectionRows.toLocaleString('en-US')} connection rows`, run: adminListingScenario },
 ]
 
 const machine = describeMachine()
@@ -62,10 +66,11 @@ if (placement.warning) log(`WARNING: ${placement.warning}`)
 else log(`server on CPU ${placement.serverCpu}, load generator on CPU ${placement.clientCpu} (taskset)`)
 
 const skipped = new Map<string, string>()
-const fdNeeded = profile.memory.connections + FD_HEADROOM
+const heldMax = Math.max(...holdSizes(profile.hold.sizes, machine.fdLimit))
+const fdNeeded = Math.max(heldMax, profile.storm.clients) + FD_HEADROOM
 if (machine.fdLimit < fdNeeded) {
-  skipped.set('2', `open-files limit ${machine.fdLimit} < ${fdNeeded}: run \`ulimit -n ${fdNeeded * 2}\` in this shell first`)
-  log(`WARNING: ${skipped.get('2')}; scenario 2 is skipped`)
+  for (const id of ['2', '6']) skipped.set(id, `open-files limit ${machine.fdLimit} < ${fdNeeded}: run \`ulimit -n ${fdNeeded}\` in this shell first`)
+  log(`WARNING: ${skipped.get('2')}; scenarios 2 and 6 are skipped`)
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'chatgate-bench-'))
@@ -79,7 +84,7 @@ if (heapDir) mkdirSync(heapDir, { recursive: true })
 const rows: Row[] = []
 const client = await startClient(placement.clientCpu)
 try {
-  const tokenUsers = Math.max(profile.memory.connections, profile.handshake.tokenPool, profile.revoke.warmup + profile.reps * profile.revoke.samples)
+  const tokenUsers = Math.max(heldMax, profile.storm.clients, profile.handshake.tokenPool, profile.revoke.warmup + profile.reps * profile.revoke.samples)
   let t = performance.now()
   const fixture = buildFixture(join(workDir, 'main.db'), {
     tokenUsers,
@@ -88,7 +93,7 @@ try {
     bcryptCost: profile.bcryptCost,
   })
   log(`fixture: ${tokenUsers} users with one session each, ${profile.login.accounts} login accounts (${((performance.now() - t) / 1000).toFixed(1)} s)`)
-  const ctx: RunContext = { profile, placement, client, clientKind: values.client, workDir, fixture, cpuProfDir, heapDir, log }
+  const ctx: RunContext = { profile, placement, client, clientKind: values.client, workDir, fixture, cpuProfDir, heapDir, fdLimit: machine.fdLimit, log }
   for (const s of scenarios) {
     if (only && !only.has(s.id)) continue
     log(`\n[${s.id}] ${s.title}`)

@@ -7,6 +7,8 @@ export interface HoldOpenJob {
   credentials: ClientCredential[]
   /** Dials in flight at once while ramping up. */
   concurrency: number
+  /** Source addresses to dial from, round-robin (wire client); the default source otherwise. */
+  localAddresses?: string[]
 }
 
 export interface HoldResult {
@@ -27,9 +29,11 @@ export async function openHeld(job: HoldOpenJob): Promise<HoldResult> {
   let firstError: string | null = null
   async function worker(): Promise<void> {
     while (next < job.credentials.length && failed < 50) {
-      const cred = job.credentials[next++]!
+      const i = next++
+      const cred = job.credentials[i]!
+      const from = job.localAddresses?.length ? job.localAddresses[i % job.localAddresses.length] : undefined
       try {
-        const entry = { conn: await dial(job.target, cred), closedEarly: false }
+        const entry = { conn: await dial(from ? { ...job.target, localAddress: from } : job.target, cred), closedEarly: false }
         void entry.conn.closed.then(() => (entry.closedEarly = true))
         held.push(entry)
       } catch (e) {
