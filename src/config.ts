@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { SQLITE_LOCK_WAIT_MS } from './store/sqlite-lock-waiter.js'
+import { SQLITE_CACHE_MB, SQLITE_MMAP_MB } from './store/sqlite-pragmas.js'
 
 /** Every setting chatgate reads, with its default, validated once at start. */
 const Env = z
@@ -8,6 +9,8 @@ const Env = z
     HOST: z.string().default('0.0.0.0'),
     DATABASE_URL: z.string().min(1).default('./data/chatgate.db'),
     SQLITE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(SQLITE_LOCK_WAIT_MS),
+    SQLITE_CACHE_MB: z.coerce.number().int().min(2).max(65_536).default(SQLITE_CACHE_MB),
+    SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(1_048_576).default(SQLITE_MMAP_MB),
     REDIS_URL: z.string().url().optional(),
     REDIS_PREFIX: z
       .string()
@@ -76,6 +79,10 @@ export type Config = {
    * file's write lock; past it the request is answered 503 UNAVAILABLE and nothing is written.
    */
   sqliteLockWaitMs: number
+  /** SQLite only: page cache per connection, MiB (it grows only with the pages read). */
+  sqliteCacheMb: number
+  /** SQLite only: bytes of the file read through a memory map, MiB (0: plain reads). */
+  sqliteMmapMb: number
   redisUrl: string | undefined
   /** Prefix of every Redis channel and key this deployment uses (several deployments, or tests, can share a server). */
   redisPrefix: string
@@ -143,6 +150,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     sqliteLockWaitMs: e.SQLITE_LOCK_WAIT_MS,
+    sqliteCacheMb: e.SQLITE_CACHE_MB,
+    sqliteMmapMb: e.SQLITE_MMAP_MB,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     nodeId: e.NODE_ID,

@@ -26,6 +26,8 @@ export async function startNode(config: Config, log: Logger, overrides: NodeOver
   const store = await openStore(config.databaseUrl, {
     onError: (err) => log.error({ err }, 'database connection error'),
     sqliteLockWaitMs: config.sqliteLockWaitMs,
+    sqliteCacheMb: config.sqliteCacheMb,
+    sqliteMmapMb: config.sqliteMmapMb,
   })
   let bus: AppDeps['bus']
   let limiter: Awaited<ReturnType<typeof openLimiterStore>> | null = null

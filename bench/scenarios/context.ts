@@ -40,7 +40,7 @@ export function startOn(
   kind: ServerKind,
   dbPath = ctx.fixture.dbPath,
   own = false,
-  options: { defaultHeartbeat?: boolean; port?: number } = {},
+  options: { defaultHeartbeat?: boolean; port?: number; env?: Record<string, string> } = {},
 ): Promise<RunningServer> {
   let file = dbPath
   if (!own) {
@@ -51,7 +51,7 @@ export function startOn(
     kind,
     dbPath: file,
     cpu: ctx.placement.serverCpu,
-    env: kind === 'chatgate' ? chatgateEnv(options) : {},
+    env: kind === 'chatgate' ? { ...chatgateEnv(options), ...options.env } : {},
     ...(options.port ? { port: options.port } : {}),
     // One folder per server kind, so that chatgate's profile can be read next to the references'.
     cpuProfDir: ctx.cpuProfDir ? join(ctx.cpuProfDir, kind) : undefined,

@@ -8,6 +8,9 @@ export interface OpenStoreOptions {
   onError?: (err: Error) => void
   /** SQLite only: how long a call waits for another process's write lock (SQLITE_LOCK_WAIT_MS). */
   sqliteLockWaitMs?: number
+  /** SQLite only: page cache and memory-map sizes, MiB (SQLITE_CACHE_MB, SQLITE_MMAP_MB). */
+  sqliteCacheMb?: number
+  sqliteMmapMb?: number
 }
 
 /**
@@ -17,7 +20,7 @@ export interface OpenStoreOptions {
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   const path = sqlitePathOf(databaseUrl)
   if (path === null) return openPostgresStore(databaseUrl, { onError: options.onError })
-  return openSqliteStore(path, { lockWaitMs: options.sqliteLockWaitMs })
+  return openSqliteStore(path, { lockWaitMs: options.sqliteLockWaitMs, cacheMb: options.sqliteCacheMb, mmapMb: options.sqliteMmapMb })
 }
 
 /** The SQLite file DATABASE_URL names (an optional `sqlite:` prefix dropped), or null for postgres://. */
