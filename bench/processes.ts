@@ -20,6 +20,16 @@ const entries: Record<ServerKind, string> = {
 }
 
 /**
+ * chatgate runs from the compiled build (`node dist/main.js`, what `npm start` runs) when the runner
+ * found dist/ up to date (bench/build.ts), from the TypeScript sources through tsx otherwise.
+ */
+let chatgateFromBuild = false
+export function useChatgateBuild(yes: boolean): void {
+  chatgateFromBuild = yes
+}
+export const chatgateStartsFromBuild = () => chatgateFromBuild
+
+/**
  * How long a server may take to answer its first GET /healthz. Generous on purpose: on a loaded
  * machine, compiling chatgate's TypeScript at start took over 30 s (BENCH_START_TIMEOUT_MS overrides).
  */
@@ -150,15 +160,15 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const port = opts.port ?? (await freePort())
   const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []
+  const fromBuild = opts.kind === 'chatgate' && chatgateFromBuild
   const argv = pinned(opts.cpu, [
     process.execPath,
     '--expose-gc',
     ...profile,
-    '--import',
-    'tsx',
+    ...(fromBuild ? [] : ['--import', 'tsx']),
     '--import',
     join(here, 'servers/probe.js'),
-    entries[opts.kind],
+    fromBuild ? join(root, 'dist/main.js') : entries[opts.kind],
   ])
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: root,

@@ -15,9 +15,10 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { build, buildIsFresh } from './build.js'
 import { buildFixture } from './fixtures.js'
 import { choosePlacement, describeMachine } from './machine.js'
-import { startClient } from './processes.js'
+import { startClient, useChatgateBuild } from './processes.js'
 import { full, quick, tiny } from './profiles.js'
 import { renderTable, type Row } from './report.js'
 import { writeBlock } from './results-file.js'
@@ -64,6 +65,16 @@ const startedAt = new Date()
 log(`chatgate bench (${profile.name}) — ${machine.nproc} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAvg1.toFixed(2)}`)
 if (placement.warning) log(`WARNING: ${placement.warning}`)
 else log(`server on CPU ${placement.serverCpu}, load generator on CPU ${placement.clientCpu} (taskset)`)
+
+// chatgate starts from the compiled build when it is up to date; --full builds it first.
+const root = join(here, '..')
+if (values.full && !buildIsFresh(root)) {
+  log('dist/ is older than src/: npm run build')
+  build(root)
+}
+const fromBuild = buildIsFresh(root)
+useChatgateBuild(fromBuild)
+log(fromBuild ? 'chatgate: node dist/main.js (the compiled build)' : 'chatgate: node --import tsx src/main.ts (dist/ is missing or older than src/)')
 
 const skipped = new Map<string, string>()
 const heldMax = Math.max(...holdSizes(profile.hold.sizes, machine.fdLimit))
@@ -124,6 +135,7 @@ const summary = [
   `**${profile.name} run**, ${startedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC, ${elapsed.toFixed(0)} s — \`${command}\``,
   '',
   `- machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.os}, node ${machine.node}, open-files limit ${machine.fdLimit}`,
+  `- chatgate started as ${fromBuild ? '`node dist/main.js` (compiled build, up to date with src/)' : '`node --import tsx src/main.ts` (dist/ was missing or stale)'}`,
   `- placement: ${placement.warning ?? `server pinned to CPU ${placement.serverCpu}, load generator to CPU ${placement.clientCpu} (taskset)`}; load generator: ${values.client === 'wire' ? 'bench/client/wire.ts' : 'ws / socket.io-client'}`,
   `- load average (1 min) at start ${machine.loadAvg1.toFixed(2)}, at end ${endLoad.toFixed(2)}${Math.max(machine.loadAvg1, endLoad) > 0.5 ? ' — the machine was not quiet; absolute figures are low and noisy, ratios less so' : ''}`,
   `- ${profile.reps} repetitions; each figure is the median (min–max); ratio = chatgate ÷ reference (medians)`,

@@ -33,8 +33,9 @@ const label = (n: number) => (n < 1000 ? String(n) : `${(n / 1000).toLocaleStrin
  * Scenario 2: held connections. For each size (2k, 8k and the most the open-files limit allows
  * in --full), chatgate and bare ws in turn: a fresh server with the default heartbeat, a warm-up,
  * a baseline after a full GC, the sockets opened by a fleet of load-generator processes dialing
- * from 127.0.0.2–9, held idle for the hold time while the runner probes /healthz, the server's
- * CPU over the hold, and memory after a full GC again. Then the per-connection slope is fitted over
+ * from 127.0.0.2–9 and held: the server's CPU over the first half of the hold (idle: heartbeats
+ * and periodic tasks only), /healthz probed by the runner over the second half, and memory after
+ * a full GC again. Then the per-connection slope is fitted over
  * the sizes and extrapolated to 100k.
  */
 export async function holdScenario(ctx: RunContext): Promise<Row[]> {
@@ -83,13 +84,16 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
           const held = opened.reduce((a, r) => a + r.held, 0)
           const rampS = (performance.now() - t0) / 1000
           if (held !== size) throw new Error(`held ${held} of ${size}: ${opened.find((r) => r.firstError)?.firstError}`)
+          // First half untouched (idle CPU: heartbeats and periodic tasks only), second half with
+          // /healthz probes (whose own cost would otherwise count as idle CPU).
           const cpu0 = await server.cpuTime()
           const h0 = performance.now()
-          const probe = probeHealthz(server.httpUrl, p.probeEveryMs)
-          await new Promise((r) => setTimeout(r, p.holdMs))
-          const healthz = await probe.stop()
+          await new Promise((r) => setTimeout(r, p.holdMs / 2))
           const cpu1 = await server.cpuTime()
           const idleCpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000 / (performance.now() - h0)
+          const probe = probeHealthz(server.httpUrl, p.probeEveryMs)
+          await new Promise((r) => setTimeout(r, p.holdMs / 2))
+          const healthz = await probe.stop()
           const after = await server.memory()
           if (snapshots) await server.heapSnapshot(`${snapshots}-after.heapsnapshot`)
           const dropped = (await Promise.all(fleet.map((m) => m.client.run<number>({ type: 'hold-dropped' })))).reduce((a, b) => a + b, 0)
