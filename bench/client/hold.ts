@@ -18,6 +18,19 @@ export interface HoldResult {
   elapsedMs: number
 }
 
+/** Attempts per connection while ramping up: a dial that timed out on a loaded machine is not a lost connection. */
+const OPEN_ATTEMPTS = 3
+
+async function dialRetrying(target: TargetSpec, cred: ClientCredential): Promise<Conn> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dial(target, cred)
+    } catch (e) {
+      if (attempt >= OPEN_ATTEMPTS) throw e
+    }
+  }
+}
+
 /** Connections this client process keeps open between jobs (the memory scenario). */
 const held: { conn: Conn; closedEarly: boolean }[] = []
 
@@ -33,7 +46,7 @@ export async function openHeld(job: HoldOpenJob): Promise<HoldResult> {
       const cred = job.credentials[i]!
       const from = job.localAddresses?.length ? job.localAddresses[i % job.localAddresses.length] : undefined
       try {
-        const entry = { conn: await dial(from ? { ...job.target, localAddress: from } : job.target, cred), closedEarly: false }
+        const entry = { conn: await dialRetrying(from ? { ...job.target, localAddress: from } : job.target, cred), closedEarly: false }
         void entry.conn.closed.then(() => (entry.closedEarly = true))
         held.push(entry)
       } catch (e) {
