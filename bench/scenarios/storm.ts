@@ -150,7 +150,12 @@ export async function stormScenario(ctx: RunContext): Promise<Row[]> {
   const k = p.clients.toLocaleString('en-US')
   const [main, naive] = rules.map(([name]) => outcomes.get(name))
   const get = (o: StormOutcome | string | undefined, pick: (o: StormOutcome) => number) => (typeof o === 'object' ? one(pick(o)) : null)
-  const noteOf = (o: StormOutcome | string | undefined) => (typeof o === 'string' ? o : undefined)
+  const noteOf = (o: StormOutcome | string | undefined) =>
+    typeof o === 'string'
+      ? o
+      : o && o.withoutSocket > 0
+        ? `${o.withoutSocket} of ${o.clients} clients still had no socket ${(p.timeoutMs / 1000).toFixed(0)} s after the new node's first /healthz 200`
+        : undefined
   const refusalText = (o: StormOutcome | string | undefined) =>
     typeof o === 'object'
       ? Object.entries(o.refusals)
