@@ -121,7 +121,7 @@ function ipcCaller(child: ChildProcess) {
 }
 
 /** Collects the error lines a child logs (see RunningServer.loggedErrors), keeping the first 20. */
-function errorLines(stdout: NodeJS.ReadableStream | null, stderr: NodeJS.ReadableStream | null): () => string[] {
+export function errorLines(stdout: NodeJS.ReadableStream | null, stderr: NodeJS.ReadableStream | null): () => string[] {
   const found: string[] = []
   const watch = (stream: NodeJS.ReadableStream | null, isError: (line: string) => boolean) => {
     let rest = ''

@@ -1,7 +1,9 @@
+import { PassThrough } from 'node:stream'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { causeOf, retryDelay } from '../bench/client/storm.js'
 import { SOURCE_ADDRESSES, splitEvenly } from '../bench/fleet.js'
+import { errorLines } from '../bench/processes.js'
 import { holdSizes } from '../bench/scenarios/hold.js'
 import { fitLine } from '../bench/stats.js'
 
@@ -59,6 +61,17 @@ test('bench stats › a least-squares line through exact points should be that l
   ])
   assert.ok(Math.abs(fit.slope - 3) < 1e-9)
   assert.ok(Math.abs(fit.intercept - 100) < 1e-6)
+})
+
+test('bench servers › error lines should be pino level ≥ 50 on stdout and anything but warnings on stderr', () => {
+  const out = new PassThrough()
+  const err = new PassThrough()
+  const found = errorLines(out, err)
+  out.write('{"level":40,"msg":"slow"}\n{"level":30,"msg":"ok"}\n{"level":50,"msg":"could not wri')
+  out.write('te rows"}\n')
+  err.write('(node:123) ExperimentalWarning: something\n')
+  err.write('Error: boom\n')
+  assert.equal(found(), ['{"level":50,"msg":"could not write rows"}', 'Error: boom'])
 })
 
 test.run()
