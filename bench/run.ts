@@ -1,12 +1,13 @@
 /**
- * `npm run bench` (quick, < 3 minutes on 2 cores) or `npm run bench -- --full`: builds the
- * fixtures, starts each server pinned to one core and the load generator on another, runs the
- * five scenarios, prints one table and writes it into bench/RESULTS.md.
+ * `npm run bench` (quick, about 10 minutes on a loaded 2-core machine) or `npm run bench -- --full`
+ * (builds dist/ when stale; about 25 minutes): builds the fixtures, starts each server pinned to one
+ * core and the load generator on another, runs the seven scenarios, prints one table and writes
+ * it into bench/RESULTS.md.
  *
  * Options: --full; --tiny (every scenario in seconds, for the runner's test; figures meaningless);
  * --only 1,3 (scenarios); --client wire|library (load generator, see
  * bench/client/wire.ts); --profile (every server writes V8 CPU profiles to bench/results/profiles/<kind>);
- * --heap (the memory scenario writes heap snapshots of each server to bench/results/heap; read them
+ * --heap (the held-connection scenario writes heap snapshots at its largest size to bench/results/heap; read them
  * with bench/heap-top.ts); --no-write (do not touch RESULTS.md, which --only, --profile and
  * --heap runs never do either).
  */
