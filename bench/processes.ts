@@ -8,15 +8,32 @@ import { pinned } from './machine.js'
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
 
-/** The three servers of a run: chatgate itself and the two references. */
-export type ServerKind = 'chatgate' | 'ws' | 'socketio'
-export const serverLabel: Record<ServerKind, string> = { chatgate: 'chatgate', ws: 'bare ws', socketio: 'Socket.IO 4' }
+/** The servers of a run: chatgate itself and the three references. */
+export type ServerKind = 'chatgate' | 'ws' | 'samework' | 'socketio'
+export const serverLabel: Record<ServerKind, string> = { chatgate: 'chatgate', ws: 'bare ws', samework: 'same-work ws', socketio: 'Socket.IO 4' }
 
 const entries: Record<ServerKind, string> = {
   chatgate: join(root, 'src/main.ts'),
   ws: join(here, 'servers/bare-ws.ts'),
+  samework: join(here, 'servers/same-work.ts'),
   socketio: join(here, 'servers/socketio.ts'),
 }
+
+/**
+ * chatgate runs from the compiled build (`node dist/main.js`, what `npm start` runs) when the runner
+ * found dist/ up to date (bench/build.ts), from the TypeScript sources through tsx otherwise.
+ */
+let chatgateFromBuild = false
+export function useChatgateBuild(yes: boolean): void {
+  chatgateFromBuild = yes
+}
+export const chatgateStartsFromBuild = () => chatgateFromBuild
+
+/**
+ * How long a server may take to answer its first GET /healthz. Generous on purpose: on a loaded
+ * machine, compiling chatgate's TypeScript at start took over 30 s (BENCH_START_TIMEOUT_MS overrides).
+ */
+export const START_TIMEOUT_MS = Number(process.env.BENCH_START_TIMEOUT_MS) || 180_000
 
 /** Bytes, after a full GC inside the server. */
 export interface MemorySample {
@@ -39,6 +56,10 @@ export interface RunningServer {
   heapSnapshot(path: string): Promise<void>
   /** SIGTERM, then SIGKILL if it has not exited within the grace. */
   stop(): Promise<void>
+  /** Error lines the server logged so far (pino level ≥ 50 on stdout, anything on stderr but warnings). */
+  loggedErrors(): string[]
+  /** When its first GET /healthz answered 200 (performance.now() of the runner). */
+  readyAt: number
 }
 
 /** CPU time of a server process so far, all threads, in µs: in its own code and in the kernel. */
@@ -55,6 +76,8 @@ export interface ServerOptions {
   env?: Record<string, string>
   /** Write a V8 CPU profile of the server into this folder (on exit). */
   cpuProfDir?: string
+  /** Listen on this port (a restart on the same address); a free one otherwise. */
+  port?: number
 }
 
 /** A free TCP port on 127.0.0.1 (released before the server binds it). */
@@ -97,6 +120,22 @@ function ipcCaller(child: ChildProcess) {
     })
 }
 
+/** Collects the error lines a child logs (see RunningServer.loggedErrors), keeping the first 20. */
+export function errorLines(stdout: NodeJS.ReadableStream | null, stderr: NodeJS.ReadableStream | null): () => string[] {
+  const found: string[] = []
+  const watch = (stream: NodeJS.ReadableStream | null, isError: (line: string) => boolean) => {
+    let rest = ''
+    stream?.on('data', (d: Buffer) => {
+      const lines = (rest + d.toString()).split('\n')
+      rest = lines.pop() ?? ''
+      for (const line of lines) if (found.length < 20 && line.trim() !== '' && isError(line)) found.push(line.slice(0, 300))
+    })
+  }
+  watch(stdout, (line) => /"level":\s*(5\d|6\d)\b/.test(line))
+  watch(stderr, (line) => !/Warning|^\(node:\d+\)|--trace-warnings/.test(line) && !/"level":\s*[1-4]\d\b/.test(line))
+  return () => [...found]
+}
+
 /** Keeps the last few KiB a child wrote, for error messages. */
 function tail(stream: NodeJS.ReadableStream | null): () => string {
   let text = ''
@@ -119,17 +158,17 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 
 /** Starts a server pinned to `cpu`, with --expose-gc and the probe, and waits for GET /healthz. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const port = await freePort()
+  const port = opts.port ?? (await freePort())
   const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []
+  const fromBuild = opts.kind === 'chatgate' && chatgateFromBuild
   const argv = pinned(opts.cpu, [
     process.execPath,
     '--expose-gc',
     ...profile,
-    '--import',
-    'tsx',
+    ...(fromBuild ? [] : ['--import', 'tsx']),
     '--import',
     join(here, 'servers/probe.js'),
-    entries[opts.kind],
+    fromBuild ? join(root, 'dist/main.js') : entries[opts.kind],
   ])
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: root,
@@ -138,6 +177,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   })
   const output = tail(child.stderr)
   const stdout = tail(child.stdout)
+  const loggedErrors = errorLines(child.stdout, child.stderr)
   const call = ipcCaller(child)
   const httpUrl = `http://127.0.0.1:${port}`
   const server: RunningServer = {
@@ -163,23 +203,28 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await waitExit(child, 5_000)
       }
     },
+    loggedErrors,
+    readyAt: Number.NaN,
   }
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + START_TIMEOUT_MS
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${serverLabel[opts.kind]} exited at start (${child.exitCode ?? child.signalCode}):\n${output()}${stdout()}`)
     }
     try {
       const res = await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) })
-      if (res.ok) return server
+      if (res.ok) {
+        server.readyAt = performance.now()
+        return server
+      }
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       await server.stop()
-      throw new Error(`${serverLabel[opts.kind]} did not answer /healthz within 30 s:\n${output()}`)
+      throw new Error(`${serverLabel[opts.kind]} did not answer /healthz within ${START_TIMEOUT_MS / 1000} s:\n${output()}`)
     }
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 20))
   }
 }
 

@@ -43,3 +43,18 @@ export function summarizeLatencies(samples: readonly number[]): LatencySummary {
     max: samples.length ? samples.reduce((a, b) => Math.max(a, b), -Infinity) : Number.NaN,
   }
 }
+
+/** Least-squares line through the points (at least two distinct x). */
+export function fitLine(points: readonly { x: number; y: number }[]): { slope: number; intercept: number } {
+  const n = points.length
+  const mx = points.reduce((a, p) => a + p.x, 0) / n
+  const my = points.reduce((a, p) => a + p.y, 0) / n
+  let sxy = 0
+  let sxx = 0
+  for (const p of points) {
+    sxy += (p.x - mx) * (p.y - my)
+    sxx += (p.x - mx) ** 2
+  }
+  const slope = sxx === 0 ? Number.NaN : sxy / sxx
+  return { slope, intercept: my - slope * mx }
+}

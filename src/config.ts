@@ -3,6 +3,7 @@ import { parseOriginList } from './request/origin-list.js'
 import { DEPENDENCY_WARN_EVERY_MS } from './health/dependency-health.js'
 import { STORE_TIMEOUT_MS } from './store/guarded.js'
 import { SQLITE_LOCK_WAIT_MS } from './store/sqlite-lock-waiter.js'
+import { SQLITE_CACHE_MB, SQLITE_MMAP_MB } from './store/sqlite-pragmas.js'
 
 /** Every setting chatgate reads, with its default, validated once at start. */
 const Env = z
@@ -13,6 +14,8 @@ const Env = z
     SQLITE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(SQLITE_LOCK_WAIT_MS),
     STORE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(STORE_TIMEOUT_MS),
     DEPENDENCY_WARN_EVERY_MS: z.coerce.number().int().min(100).max(3_600_000).default(DEPENDENCY_WARN_EVERY_MS),
+    SQLITE_CACHE_MB: z.coerce.number().int().min(2).max(65_536).default(SQLITE_CACHE_MB),
+    SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(1_048_576).default(SQLITE_MMAP_MB),
     REDIS_URL: z.string().url().optional(),
     REDIS_PREFIX: z
       .string()
@@ -97,6 +100,10 @@ export type Config = {
   storeTimeoutMs: number
   /** While the store or Redis stays unreachable, one `warn` per this many ms (down and back: one line each). */
   dependencyWarnEveryMs: number
+  /** SQLite only: page cache per connection, MiB (it grows only with the pages read). */
+  sqliteCacheMb: number
+  /** SQLite only: bytes of the file read through a memory map, MiB (0: plain reads). */
+  sqliteMmapMb: number
   redisUrl: string | undefined
   /** Prefix of every Redis channel and key this deployment uses (several deployments, or tests, can share a server). */
   redisPrefix: string
@@ -180,6 +187,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqliteLockWaitMs: e.SQLITE_LOCK_WAIT_MS,
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     dependencyWarnEveryMs: e.DEPENDENCY_WARN_EVERY_MS,
+    sqliteCacheMb: e.SQLITE_CACHE_MB,
+    sqliteMmapMb: e.SQLITE_MMAP_MB,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     busMaxAgeMs: e.BUS_MAX_AGE_MS,

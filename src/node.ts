@@ -30,6 +30,8 @@ export async function startNode(config: Config, log: Logger, overrides: NodeOver
     onError: (err) => storeHealth.reportFailure(err),
     sqliteLockWaitMs: config.sqliteLockWaitMs,
     postgresTimeoutMs: config.storeTimeoutMs,
+    sqliteCacheMb: config.sqliteCacheMb,
+    sqliteMmapMb: config.sqliteMmapMb,
   })
   let bus: AppDeps['bus']
   let limiter: Awaited<ReturnType<typeof openLimiterStore>> | null = null

@@ -13,6 +13,7 @@ let dir: string
 let fixture: Fixture
 let bare: RunningServer
 let sio: RunningServer
+let same: RunningServer
 
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'chatgate-bench-refs-'))
@@ -21,13 +22,14 @@ test.before(async () => {
   const db = new Database(fixture.dbPath)
   db.prepare("UPDATE sessions SET revoked_at = ?, revoked_reason = 'logout' WHERE id = ?").run(Date.now(), fixture.credentials[5]!.sessionId)
   db.close()
-  ;[bare, sio] = await Promise.all([
+  ;[bare, sio, same] = await Promise.all([
     startServer({ kind: 'ws', dbPath: fixture.dbPath, cpu: null }),
     startServer({ kind: 'socketio', dbPath: fixture.dbPath, cpu: null }),
+    startServer({ kind: 'samework', dbPath: fixture.dbPath, cpu: null }),
   ])
 })
 test.after(async () => {
-  await Promise.all([bare?.stop(), sio?.stop()])
+  await Promise.all([bare?.stop(), sio?.stop(), same?.stop()])
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -65,6 +67,58 @@ test('bench references › Socket.IO should refuse a token with another username
     assert.match(await refusal(sioTarget(client), { token: 'x'.repeat(43), username: a!.username }), /UNAUTHORIZED/)
     assert.match(await refusal(sioTarget(client), fixture.credentials[5]!), /UNAUTHORIZED/)
   }
+})
+
+const sameTarget = (client: TargetSpec['client']): TargetSpec => ({ protocol: 'ws', url: same.dialUrl, client })
+
+/** Connection rows of the fixture's sessions, as the same-work reference writes them. */
+function connectionRows(sessionId: string): number {
+  const db = new Database(fixture.dbPath, { readonly: true })
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM connections WHERE session_id = ?').get(sessionId) as { n: number }).n
+  } finally {
+    db.close()
+  }
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+test('bench references › same-work should welcome a valid token with the device list and keep one row per live socket', async () => {
+  const a = fixture.credentials[0]!
+  for (const client of ['wire', 'library'] as const) {
+    const conn = await dial(sameTarget(client), a)
+    await until(() => connectionRows(a.sessionId) === 1, 'the connection row')
+    await conn.close()
+    await until(() => connectionRows(a.sessionId) === 0, 'the row to be removed')
+  }
+  // The welcome carries the user's devices, read in the same statement as the token.
+  const { default: WebSocket } = await import('ws')
+  const ws = new WebSocket(same.dialUrl, { headers: { Token: a.token, Username: a.username } })
+  const welcome = await new Promise<{ type: string; session_id: string; devices: { session_id: string; online: boolean }[] }>((resolve, reject) => {
+    ws.once('message', (d) => resolve(JSON.parse(String(d))))
+    ws.once('error', reject)
+  })
+  ws.close()
+  assert.is(welcome.type, 'welcome')
+  assert.is(welcome.session_id, a.sessionId)
+  assert.equal(
+    welcome.devices.map((d) => d.session_id),
+    [a.sessionId],
+  )
+})
+
+test('bench references › same-work should refuse a token with another username, an unknown token and a revoked session', async () => {
+  const [a, b] = fixture.credentials
+  assert.match(await refusal(sameTarget('wire'), { token: a!.token, username: b!.username }), /401/)
+  assert.match(await refusal(sameTarget('wire'), { token: 'x'.repeat(43), username: a!.username }), /401/)
+  assert.match(await refusal(sameTarget('wire'), fixture.credentials[5]!), /401/)
+  assert.match(await refusal(sameTarget('library'), fixture.credentials[5]!), /401/)
 })
 
 test('bench references › a closed loop of handshakes should count every cycle and no failure', async () => {

@@ -13,6 +13,8 @@ export interface TargetSpec {
    * `library`: the `ws` package or `socket.io-client` (transports ['websocket']).
    */
   client: 'wire' | 'library'
+  /** Loopback source address to dial from (wire client only), e.g. 127.0.0.2: each has its own ephemeral ports. */
+  localAddress?: string
 }
 
 /** Credentials a client presents: chatgate's Token + Username headers (Socket.IO: its `auth` payload). */
@@ -42,7 +44,7 @@ const DIAL_TIMEOUT_MS = 15_000
 
 /** Dials a target and resolves on its welcome frame (rejects on refusal, close or timeout). */
 export function dial(target: TargetSpec, cred: ClientCredential): Promise<Conn> {
-  if (target.client === 'wire') return dialWire(wireTarget(target.protocol, target.url), cred)
+  if (target.client === 'wire') return dialWire(wireTarget(target.protocol, target.url, target.localAddress), cred)
   return target.protocol === 'ws' ? dialWs(target.url, cred) : dialSocketIo(target.url, cred)
 }
 

@@ -11,6 +11,8 @@ export interface HandshakeJob {
   durationMs: number
   /** ...or after this many cycles, whichever comes first. */
   maxCount: number
+  /** Return every latency too (to pool several short runs into one percentile). */
+  keepSamples?: boolean
 }
 
 export interface HandshakeResult {
@@ -23,6 +25,8 @@ export interface HandshakeResult {
   latency: LatencySummary
   /** CPU time this load generator spent (µs): near elapsedMs × 1000 means it was the bottleneck. */
   clientCpuMicros: number
+  /** Every dial → welcome time (ms), with keepSamples. */
+  samples?: number[]
 }
 
 /** A run gives up when failures dominate, so a broken server cannot spin the client. */
@@ -58,5 +62,13 @@ export async function runHandshakes(job: HandshakeJob): Promise<HandshakeResult>
   await Promise.all(Array.from({ length: job.concurrency }, worker))
   const elapsedMs = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
-  return { completed: latencies.length, failed, firstError, elapsedMs, latency: summarizeLatencies(latencies), clientCpuMicros: cpu.user + cpu.system }
+  return {
+    completed: latencies.length,
+    failed,
+    firstError,
+    elapsedMs,
+    latency: summarizeLatencies(latencies),
+    clientCpuMicros: cpu.user + cpu.system,
+    ...(job.keepSamples ? { samples: latencies } : {}),
+  }
 }

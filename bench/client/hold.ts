@@ -7,6 +7,8 @@ export interface HoldOpenJob {
   credentials: ClientCredential[]
   /** Dials in flight at once while ramping up. */
   concurrency: number
+  /** Source addresses to dial from, round-robin (wire client); the default source otherwise. */
+  localAddresses?: string[]
 }
 
 export interface HoldResult {
@@ -14,6 +16,19 @@ export interface HoldResult {
   failed: number
   firstError: string | null
   elapsedMs: number
+}
+
+/** Attempts per connection while ramping up: a dial that timed out on a loaded machine is not a lost connection. */
+const OPEN_ATTEMPTS = 3
+
+async function dialRetrying(target: TargetSpec, cred: ClientCredential): Promise<Conn> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dial(target, cred)
+    } catch (e) {
+      if (attempt >= OPEN_ATTEMPTS) throw e
+    }
+  }
 }
 
 /** Connections this client process keeps open between jobs (the memory scenario). */
@@ -27,9 +42,11 @@ export async function openHeld(job: HoldOpenJob): Promise<HoldResult> {
   let firstError: string | null = null
   async function worker(): Promise<void> {
     while (next < job.credentials.length && failed < 50) {
-      const cred = job.credentials[next++]!
+      const i = next++
+      const cred = job.credentials[i]!
+      const from = job.localAddresses?.length ? job.localAddresses[i % job.localAddresses.length] : undefined
       try {
-        const entry = { conn: await dial(job.target, cred), closedEarly: false }
+        const entry = { conn: await dialRetrying(from ? { ...job.target, localAddress: from } : job.target, cred), closedEarly: false }
         void entry.conn.closed.then(() => (entry.closedEarly = true))
         held.push(entry)
       } catch (e) {

@@ -9,6 +9,7 @@ import { runHandshakes, type HandshakeJob } from './handshake.js'
 import { closeHeld, countDropped, openHeld, type HoldOpenJob } from './hold.js'
 import { runLogins, type LoginJob } from './login.js'
 import { runRevokes, type RevokeJob } from './revoke.js'
+import { markStorm, startStorm, stormClosed, stormStatus, stopStorm, type StormStartJob } from './storm.js'
 
 export interface BcryptJob {
   type: 'bcrypt'
@@ -17,7 +18,18 @@ export interface BcryptJob {
   times: number
 }
 
-export type ClientJob = HandshakeJob | HoldOpenJob | LoginJob | RevokeJob | BcryptJob | { type: 'hold-close' } | { type: 'hold-dropped' }
+export type ClientJob =
+  | HandshakeJob
+  | HoldOpenJob
+  | LoginJob
+  | RevokeJob
+  | BcryptJob
+  | StormStartJob
+  | { type: 'hold-close' }
+  | { type: 'hold-dropped' }
+  | { type: 'storm-mark'; at: number }
+  | { type: 'storm-status' }
+  | { type: 'storm-stop' }
 
 /** Median milliseconds of one bcryptjs compare on this core (what one login costs a worker). */
 function timeCompare(job: BcryptJob): number {
@@ -46,6 +58,15 @@ async function run(job: ClientJob): Promise<unknown> {
       return runRevokes(job)
     case 'bcrypt':
       return timeCompare(job)
+    case 'storm-start':
+      return startStorm(job)
+    case 'storm-mark':
+      return markStorm(job.at)
+    case 'storm-status':
+      return stormStatus()
+    case 'storm-stop':
+      stopStorm()
+      return stormClosed()
   }
 }
 

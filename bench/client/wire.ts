@@ -38,13 +38,15 @@ export interface WireTarget {
   port: number
   /** Request path: /ws, or /socket.io/?EIO=4&transport=websocket. */
   path: string
+  /** Source address to bind (another loopback address for more ephemeral ports). */
+  localAddress?: string
 }
 
 /** Parses ws://host:port/path or http://host:port (Socket.IO) into a wire target. */
-export function wireTarget(protocol: 'ws' | 'socketio', url: string): WireTarget {
+export function wireTarget(protocol: 'ws' | 'socketio', url: string, localAddress?: string): WireTarget {
   const u = new URL(url)
   const path = protocol === 'ws' ? u.pathname : '/socket.io/?EIO=4&transport=websocket'
-  return { protocol, host: u.hostname, port: Number(u.port), path }
+  return { protocol, host: u.hostname, port: Number(u.port), path, ...(localAddress ? { localAddress } : {}) }
 }
 
 function upgradeRequest(t: WireTarget, cred: ClientCredential): string {
@@ -58,7 +60,7 @@ function upgradeRequest(t: WireTarget, cred: ClientCredential): string {
 /** Dials, completes the protocol's handshake and resolves on the welcome. */
 export function dialWire(t: WireTarget, cred: ClientCredential): Promise<Conn> {
   const start = performance.now()
-  const sock: Socket = connect({ host: t.host, port: t.port, noDelay: true })
+  const sock: Socket = connect({ host: t.host, port: t.port, noDelay: true, ...(t.localAddress ? { localAddress: t.localAddress } : {}) })
   sock.write(upgradeRequest(t, cred))
   let buf: Buffer = Buffer.alloc(0)
   let upgraded = false

@@ -22,6 +22,8 @@ export interface RunContext {
   cpuProfDir: string | undefined
   /** Set with --heap: the memory scenario writes chatgate's heap snapshots here. */
   heapDir: string | undefined
+  /** The open-files limit every process of the run has (`ulimit -n`). */
+  fdLimit: number
   log(line: string): void
 }
 
@@ -33,7 +35,13 @@ let copies = 0
  * Starts a server on its own copy of `dbPath` (chatgate writes to its file, and every run must
  * start from the same state), or on the file itself when `own` says it serves no other run.
  */
-export function startOn(ctx: RunContext, kind: ServerKind, dbPath = ctx.fixture.dbPath, own = false): Promise<RunningServer> {
+export function startOn(
+  ctx: RunContext,
+  kind: ServerKind,
+  dbPath = ctx.fixture.dbPath,
+  own = false,
+  options: { defaultHeartbeat?: boolean; port?: number; env?: Record<string, string> } = {},
+): Promise<RunningServer> {
   let file = dbPath
   if (!own) {
     file = join(ctx.workDir, `${kind}-${++copies}.db`)
@@ -43,7 +51,8 @@ export function startOn(ctx: RunContext, kind: ServerKind, dbPath = ctx.fixture.
     kind,
     dbPath: file,
     cpu: ctx.placement.serverCpu,
-    env: kind === 'chatgate' ? chatgateEnv() : {},
+    env: kind === 'chatgate' ? { ...chatgateEnv(options), ...options.env } : {},
+    ...(options.port ? { port: options.port } : {}),
     // One folder per server kind, so that chatgate's profile can be read next to the references'.
     cpuProfDir: ctx.cpuProfDir ? join(ctx.cpuProfDir, kind) : undefined,
   })

@@ -1,13 +1,14 @@
 /**
  * Reference server 2: Socket.IO 4 with authentication in `io.use`: the client's `auth`
- * payload `{token, username}` is checked against the chatgate SQLite file (same schema, same
- * lookup as chatgate), then the server emits a `welcome`. `GET /healthz` answers for readiness.
+ * payload `{token, username}` is checked against the chatgate SQLite file with the same lookup as
+ * chatgate's handshake (the token's session and the user's devices in one statement), then the
+ * server emits a `welcome` carrying the device list. `GET /healthz` answers for readiness.
  */
 import { createServer } from 'node:http'
 import { Server } from 'socket.io'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { exitOnSignals, readReferenceEnv } from './env.js'
-import { lookupToken, type TokenOwner } from './token-auth.js'
+import { lookupWithDevices, type TokenOwnerWithDevices } from './token-auth.js'
 
 const { port, host, databaseUrl } = readReferenceEnv()
 if (!databaseUrl) throw new Error('DATABASE_URL must name the fixture SQLite file')
@@ -21,7 +22,8 @@ const io = new Server(server, { serveClient: false, transports: ['websocket'], p
 
 io.use((socket, next) => {
   const { token, username } = socket.handshake.auth as { token?: unknown; username?: unknown }
-  lookupToken(store, token, username).then(
+  const now = Date.now()
+  lookupWithDevices(store, token, username, now, now - 90_000).then(
     (owner) => {
       if (!owner) return next(new Error('UNAUTHORIZED'))
       socket.data.owner = owner
@@ -32,8 +34,15 @@ io.use((socket, next) => {
 })
 
 io.on('connection', (socket) => {
-  const owner = socket.data.owner as TokenOwner
-  socket.emit('welcome', { type: 'welcome', connection_id: socket.id, session_id: owner.sessionId, user_id: owner.userId, username: owner.username })
+  const owner = socket.data.owner as TokenOwnerWithDevices
+  socket.emit('welcome', {
+    type: 'welcome',
+    connection_id: socket.id,
+    session_id: owner.sessionId,
+    user_id: owner.userId,
+    username: owner.username,
+    devices: owner.devices,
+  })
 })
 
 server.listen(port, host)

@@ -75,7 +75,11 @@ export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, wo
   const log = createLogger(config.logLevel, process.stderr)
   const actor = { actor: 'cli' as const, os_user: osUser() }
   const hasher = lazyHasher(() => createPasswordHasher({ cost: config.bcryptCost, threads: 1, maxQueue: 10 }))
-  const store = await openStore(config.databaseUrl, { sqliteLockWaitMs: config.sqliteLockWaitMs })
+  const store = await openStore(config.databaseUrl, {
+    sqliteLockWaitMs: config.sqliteLockWaitMs,
+    sqliteCacheMb: config.sqliteCacheMb,
+    sqliteMmapMb: config.sqliteMmapMb,
+  })
   const bus = config.redisUrl ? await openCliBus(config, log) : null
   const publishing: Promise<void>[] = []
   const publish = (event: BusEvent) => {

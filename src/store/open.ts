@@ -10,6 +10,9 @@ export interface OpenStoreOptions {
   sqliteLockWaitMs?: number
   /** PostgreSQL only: bound of acquiring a connection and of each query (STORE_TIMEOUT_MS). */
   postgresTimeoutMs?: number
+  /** SQLite only: page cache and memory-map sizes, MiB (SQLITE_CACHE_MB, SQLITE_MMAP_MB). */
+  sqliteCacheMb?: number
+  sqliteMmapMb?: number
 }
 
 /**
@@ -19,7 +22,7 @@ export interface OpenStoreOptions {
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   const path = sqlitePathOf(databaseUrl)
   if (path === null) return openPostgresStore(databaseUrl, { onError: options.onError, timeoutMs: options.postgresTimeoutMs })
-  return openSqliteStore(path, { lockWaitMs: options.sqliteLockWaitMs })
+  return openSqliteStore(path, { lockWaitMs: options.sqliteLockWaitMs, cacheMb: options.sqliteCacheMb, mmapMb: options.sqliteMmapMb })
 }
 
 /** The SQLite file DATABASE_URL names (an optional `sqlite:` prefix dropped), or null for postgres://. */

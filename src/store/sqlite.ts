@@ -7,6 +7,7 @@ import { paginate } from './paginate.js'
 import { auditFromRow, connectionFromRow, likePrefix, nodeFromRow, sessionFromRow, userFromRow, userListingFromRow, type Row } from './rows.js'
 import { SqliteCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js'
 import { restrictDatabaseFiles } from './sqlite-files.js'
+import { applyReadPragmas, SQLITE_CACHE_MB, SQLITE_MMAP_MB } from './sqlite-pragmas.js'
 import { SqliteLockWaiter } from './sqlite-lock-waiter.js'
 import { migrations, SCHEMA_VERSION } from './sqlite-migrations.js'
 import {
@@ -47,6 +48,10 @@ const OPEN_BUSY_TIMEOUT_MS = 5_000
 export interface SqliteStoreOptions {
   /** How long a call waits for another process's write lock before StoreUnavailableError (SQLITE_LOCK_WAIT_MS). */
   lockWaitMs?: number
+  /** Page cache, MiB (SQLITE_CACHE_MB). */
+  cacheMb?: number
+  /** Memory-mapped reads, MiB (SQLITE_MMAP_MB; 0 = off). */
+  mmapMb?: number
 }
 
 /** Opens (creating file, folder and schema as needed) the embedded SQLite store. */
@@ -61,6 +66,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
+  applyReadPragmas(db, { cacheMb: options.cacheMb ?? SQLITE_CACHE_MB, mmapMb: inMemory ? 0 : (options.mmapMb ?? SQLITE_MMAP_MB) })
   migrate(db)
   // From here on a locked file answers SQLITE_BUSY at once: the event loop never waits on a lock.
   db.pragma('busy_timeout = 0')

@@ -1,0 +1,202 @@
+import { join } from 'node:path'
+import type { HandshakeResult } from '../client/handshake.js'
+import type { HoldResult } from '../client/hold.js'
+import { splitEvenly, startFleet, stopFleet } from '../fleet.js'
+import { probeHealthz, type ProbeResult } from '../healthz-probe.js'
+import { serverLabel, type MemorySample, type RunningServer, type ServerKind } from '../processes.js'
+import { spreadOrNull, type Row } from '../report.js'
+import { fitLine } from '../stats.js'
+import { asClientCredentials, reason, startOn, targetOf, type RunContext } from './context.js'
+
+const kinds: ServerKind[] = ['chatgate', 'ws']
+
+/** Descriptors a server needs besides its held sockets (database, pipes, workers, listen socket). */
+export const FD_HEADROOM = 1_000
+
+/** One held size against one server. */
+interface Sample {
+  size: number
+  /** Bytes, after − before, both after a full GC. */
+  rssGrowth: number
+  heapGrowth: number
+  /** Share of one core the server used while holding. */
+  idleCpu: number
+  healthz: ProbeResult
+}
+
+/** The sizes to hold: the profile's, with -1 meaning "the most the open-files limit allows". */
+export const holdSizes = (sizes: number[], fdLimit: number): number[] => sizes.map((n) => (n < 0 ? fdLimit - FD_HEADROOM : n))
+
+const label = (n: number) => (n < 1000 ? String(n) : `${(n / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })}k`)
+
+/**
+ * Scenario 2: held connections. For each size (2k, 8k and the most the open-files limit allows
+ * in --full), chatgate and bare ws in turn: a fresh server with the default heartbeat, a warm-up,
+ * a baseline after a full GC, the sockets opened by a fleet of load-generator processes dialing
+ * from 127.0.0.2–9 and held: the server's CPU over the first half of the hold (idle: heartbeats
+ * and periodic tasks only), /healthz probed by the runner over the second half, and memory after
+ * a full GC again. Then the per-connection slope is fitted over
+ * the sizes and extrapolated to 100k.
+ */
+export async function holdScenario(ctx: RunContext): Promise<Row[]> {
+  const p = ctx.profile.hold
+  const sizes = holdSizes(p.sizes, ctx.fdLimit)
+  const largest = Math.max(...sizes)
+  const credentials = asClientCredentials(ctx.fixture.credentials.slice(0, largest))
+  if (credentials.length < largest) throw new Error(`fixture holds ${credentials.length} tokens, need ${largest}`)
+  const samples = new Map<ServerKind, Sample[]>(kinds.map((k) => [k, []]))
+  const errors = new Map<string, string>()
+  const key = (kind: ServerKind, size: number) => `${kind}@${size}`
+  const fleet = await startFleet(p.processes, ctx.placement.clientCpu)
+  try {
+    for (const [i, size] of sizes.entries()) {
+      // Alternate which server goes first, so neither always meets the same background load.
+      const order = i % 2 === 0 ? kinds : [...kinds].reverse()
+      for (const kind of order) {
+        let server: RunningServer | undefined
+        try {
+          server = await startOn(ctx, kind, ctx.fixture.dbPath, false, { defaultHeartbeat: true })
+          const warm = await ctx.client.run<HandshakeResult>({
+            type: 'handshake',
+            target: targetOf(ctx, server, 'wire'),
+            credentials,
+            concurrency: 8,
+            durationMs: 30_000,
+            maxCount: p.warmupCycles,
+          })
+          if (warm.failed > 0) throw new Error(`warm-up failed: ${warm.firstError}`)
+          const snapshots = ctx.heapDir && size === largest ? join(ctx.heapDir, `${kind}-${size}`) : null
+          if (snapshots) await server.heapSnapshot(`${snapshots}-before.heapsnapshot`)
+          const before: MemorySample = await server.memory()
+          const parts = splitEvenly(credentials.slice(0, size), fleet.length)
+          const t0 = performance.now()
+          const opened = await Promise.all(
+            fleet.map((m, j) =>
+              m.client.run<HoldResult>({
+                type: 'hold-open',
+                target: targetOf(ctx, server!, 'wire'),
+                credentials: parts[j]!,
+                concurrency: Math.max(1, Math.ceil(p.rampConcurrency / fleet.length)),
+                localAddresses: m.addresses,
+              }),
+            ),
+          )
+          const held = opened.reduce((a, r) => a + r.held, 0)
+          const rampS = (performance.now() - t0) / 1000
+          if (held !== size) throw new Error(`held ${held} of ${size}: ${opened.find((r) => r.firstError)?.firstError}`)
+          // First half untouched (idle CPU: heartbeats and periodic tasks only), second half with
+          // /healthz probes (whose own cost would otherwise count as idle CPU).
+          const cpu0 = await server.cpuTime()
+          const h0 = performance.now()
+          await new Promise((r) => setTimeout(r, p.holdMs / 2))
+          const cpu1 = await server.cpuTime()
+          const idleCpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000 / (performance.now() - h0)
+          const probe = probeHealthz(server.httpUrl, p.probeEveryMs)
+          await new Promise((r) => setTimeout(r, p.holdMs / 2))
+          const healthz = await probe.stop()
+          const after = await server.memory()
+          if (snapshots) await server.heapSnapshot(`${snapshots}-after.heapsnapshot`)
+          const dropped = (await Promise.all(fleet.map((m) => m.client.run<number>({ type: 'hold-dropped' })))).reduce((a, b) => a + b, 0)
+          if (dropped > 0) throw new Error(`${dropped} of ${size} held connections were lost during the hold`)
+          if (healthz.failed > 0) throw new Error(`${healthz.failed} /healthz probes failed during the hold`)
+          const logged = server.loggedErrors()
+          if (logged.length > 0) throw new Error(`${serverLabel[kind]} logged an error: ${logged[0]!.slice(0, 120)}`)
+          const s: Sample = { size, rssGrowth: after.rss - before.rss, heapGrowth: after.heapUsed - before.heapUsed, idleCpu, healthz }
+          samples.get(kind)!.push(s)
+          ctx.log(
+            `  ${serverLabel[kind].padEnd(8)} ${label(size).padStart(5)} held (ramp ${rampS.toFixed(1)} s) for ${(p.holdMs / 1000).toFixed(0)} s: ` +
+              `RSS +${(s.rssGrowth / size / 1024).toFixed(2)} KiB/conn, heap +${(s.heapGrowth / size / 1024).toFixed(2)} KiB/conn, ` +
+              `idle CPU ${(idleCpu * 100).toFixed(2)}% of a core, /healthz p99 ${healthz.p99.toFixed(2)} ms (${healthz.count} probes)`,
+          )
+        } catch (e) {
+          errors.set(key(kind, size), reason(e))
+          ctx.log(`  ${serverLabel[kind]} at ${label(size)}: ${reason(e)}`)
+        } finally {
+          await Promise.all(fleet.map((m) => m.client.run({ type: 'hold-close' }).catch(() => undefined)))
+          await server?.stop()
+        }
+      }
+    }
+  } finally {
+    await stopFleet(fleet)
+  }
+
+  const sampleOf = (kind: ServerKind, size: number) => (errors.has(key(kind, size)) ? undefined : samples.get(kind)!.find((s) => s.size === size))
+  const fig = (kind: ServerKind, size: number, pick: (s: Sample) => number) => {
+    const s = sampleOf(kind, size)
+    return s ? spreadOrNull([pick(s)]) : null
+  }
+  const note = (size: number) => errors.get(key('chatgate', size)) ?? errors.get(key('ws', size))
+  const rows: Row[] = []
+  for (const size of sizes) {
+    const top = size === largest
+    rows.push(
+      {
+        scenario: '2 held',
+        metric: `RSS KiB per held connection at ${label(size)}`,
+        value: fig('chatgate', size, (s) => s.rssGrowth / s.size / 1024),
+        reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.rssGrowth / s.size / 1024) },
+        target: top ? { on: 'ratio', op: '<=', limit: 1.25 } : undefined,
+        digits: 2,
+        note: note(size),
+      },
+      {
+        scenario: '2 held',
+        metric: `heap KiB per held connection at ${label(size)}`,
+        value: fig('chatgate', size, (s) => s.heapGrowth / s.size / 1024),
+        reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.heapGrowth / s.size / 1024) },
+        digits: 2,
+        note: note(size),
+      },
+      {
+        scenario: '2 held',
+        metric: `idle CPU % of a core holding ${label(size)} (default heartbeat)`,
+        value: fig('chatgate', size, (s) => s.idleCpu * 100),
+        reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.idleCpu * 100) },
+        target: top ? { on: 'value', op: '<=', limit: 5 } : undefined,
+        digits: 2,
+        note: note(size),
+      },
+      {
+        scenario: '2 held',
+        metric: `/healthz p99 ms while holding ${label(size)}`,
+        value: fig('chatgate', size, (s) => s.healthz.p99),
+        reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.healthz.p99) },
+        target: { on: 'value', op: '<', limit: 20 },
+        digits: 2,
+        note: note(size),
+      },
+    )
+  }
+  // The slope of RSS over the held count, and what it predicts for 100k on a host that allows it.
+  const fit = (kind: ServerKind) => {
+    const points = sizes.flatMap((n) => {
+      const s = sampleOf(kind, n)
+      return s ? [{ x: n, y: s.rssGrowth }] : []
+    })
+    return points.length >= 2 ? fitLine(points) : null
+  }
+  const fits = new Map(kinds.map((k) => [k, fit(k)]))
+  const fitNote = kinds.some((k) => !fits.get(k)) ? 'fewer than two sizes measured: no slope' : `least squares over ${sizes.map(label).join(', ')}`
+  const one = (x: number | null | undefined) => (x === undefined || x === null || !Number.isFinite(x) ? null : spreadOrNull([x]))
+  rows.push(
+    {
+      scenario: '2 held',
+      metric: 'fitted RSS slope, KiB per connection',
+      value: one(fits.get('chatgate') && fits.get('chatgate')!.slope / 1024),
+      reference: { label: serverLabel.ws, value: one(fits.get('ws') && fits.get('ws')!.slope / 1024) },
+      target: { on: 'ratio', op: '<=', limit: 1.25 },
+      digits: 2,
+      note: fitNote,
+    },
+    {
+      scenario: '2 held',
+      metric: 'predicted RSS growth at 100k connections, MiB',
+      value: one(fits.get('chatgate') && (fits.get('chatgate')!.slope * 100_000 + fits.get('chatgate')!.intercept) / 1024 / 1024),
+      reference: { label: serverLabel.ws, value: one(fits.get('ws') && (fits.get('ws')!.slope * 100_000 + fits.get('ws')!.intercept) / 1024 / 1024) },
+      digits: 0,
+      note: fitNote,
+    },
+  )
+  return rows
+}
