@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import { closeRedis, connectRedis, createRedisClient } from './redis-client.js'
+import { DependencyHealth } from '../health/dependency-health.js'
+import { closeRedis, connectRedis, createRedisClient, describeRedisUrl } from './redis-client.js'
 import type { Bus, BusEvent } from './bus.js'
 
 export interface RedisBusOptions {
@@ -15,8 +16,13 @@ export interface RedisBusOptions {
   publishTimeoutMs?: number
   /** Oldest a message may be when it arrives (config BUS_MAX_AGE_MS); older ones are dropped and counted. */
   maxAgeMs?: number
+  /** How often the publisher connection is pinged to see a hung server (default BUS_PING_EVERY_MS). */
+  pingEveryMs?: number
   now?: () => number
 }
+
+/** How often an open connection is pinged: a hung server (connection open, no answers) shows as down within this plus the publish timeout. */
+export const BUS_PING_EVERY_MS = 1_000
 
 /** Longest one publish waits on Redis (a hung server): bounds a push with PUSH_ANSWER_WAIT_MS. */
 export const BUS_PUBLISH_TIMEOUT_MS = 1_000
@@ -45,6 +51,8 @@ export class RedisBus implements Bus {
   private readonly handlers = new Set<(event: BusEvent) => void>()
   private closed = false
   private dropped = 0
+  private pinging = false
+  private pingTimer: NodeJS.Timeout | undefined
 
   private constructor(
     /** Identifies this bus instance on the channel (not NODE_ID: two instances must never collide). */
@@ -55,6 +63,8 @@ export class RedisBus implements Bus {
     prefix: string,
     private readonly maxAgeMs: number,
     private readonly now: () => number,
+    /** Whether the server answers at all: a hung Redis keeps its connections `ready`. */
+    private readonly answering: DependencyHealth,
   ) {
     this.channel = `${prefix}bus`
     sub.on('message', (channel: string, message: string) => {
@@ -78,7 +88,15 @@ export class RedisBus implements Bus {
       commandTimeout: options.publishTimeoutMs ?? BUS_PUBLISH_TIMEOUT_MS,
     })
     const sub = createRedisClient(url, `${prefix}sub:${tag}`, log, { enableOfflineQueue: false })
-    const bus = new RedisBus(instanceId, pub, sub, log, prefix, options.maxAgeMs ?? BUS_MAX_AGE_MS, options.now ?? Date.now)
+    const now = options.now ?? Date.now
+    const answering = new DependencyHealth({
+      name: 'redis',
+      log,
+      now,
+      fields: { redis: describeRedisUrl(url) },
+      messages: { down: 'redis does not answer (connection open); bus marked down', stillDown: 'redis still does not answer', up: 'redis answers again' },
+    })
+    const bus = new RedisBus(instanceId, pub, sub, log, prefix, options.maxAgeMs ?? BUS_MAX_AGE_MS, now, answering)
     try {
       await Promise.all([connectRedis(pub, url, connectTimeoutMs), connectRedis(sub, url, connectTimeoutMs)])
       await sub.subscribe(bus.channel)
@@ -87,12 +105,32 @@ export class RedisBus implements Bus {
       sub.disconnect()
       throw e
     }
+    bus.pingTimer = setInterval(() => bus.ping(), options.pingEveryMs ?? BUS_PING_EVERY_MS).unref()
     return bus
   }
 
-  /** True while both connections are up. */
+  /** True while both connections are up and the server answers (what /readyz reports as `bus`). */
   get connected(): boolean {
-    return this.pub.status === 'ready' && this.sub.status === 'ready'
+    return this.pub.status === 'ready' && this.sub.status === 'ready' && this.answering.isUp
+  }
+
+  /**
+   * One PING at a time on the publisher, bounded by its command timeout. Only asked while the
+   * connection is `ready`: a lost connection is the client's own outage (logged there); this sees
+   * the server that holds the connection open and answers nothing (SIGSTOP, a stalled host).
+   */
+  private ping(): void {
+    if (this.pinging || this.closed || this.pub.status !== 'ready') return
+    this.pinging = true
+    this.pub
+      .ping()
+      .then(
+        () => this.answering.reportSuccess(),
+        (err) => this.answering.reportFailure(err),
+      )
+      .finally(() => {
+        this.pinging = false
+      })
   }
 
   async publish(event: BusEvent): Promise<void> {
@@ -102,7 +140,8 @@ export class RedisBus implements Bus {
     try {
       await this.pub.publish(this.channel, JSON.stringify(envelope))
     } catch (err) {
-      this.log.warn({ err, event_type: event.type }, 'bus: publish to redis failed; delivered on this node only')
+      // One line per lost publish (the event is named), without a stack: the outage itself is logged by the connection.
+      this.log.warn({ error: String((err as Error)?.message ?? err), event_type: event.type }, 'bus: publish to redis failed; delivered on this node only')
     }
   }
 
@@ -119,6 +158,7 @@ export class RedisBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    clearInterval(this.pingTimer)
     this.handlers.clear()
     await Promise.all([closeRedis(this.pub), closeRedis(this.sub)])
   }

@@ -30,6 +30,11 @@ const staleDropped = async (node: NodeProcess): Promise<number> => {
 const push = (node: NodeProcess, username: string, data: unknown) =>
   request(node.url, 'POST', `/admin/users/${username}/events`, { body: { data }, headers: serviceHeaders })
 
+const readyz = async (node: NodeProcess) => {
+  const res = await request(node.url, 'GET', '/readyz')
+  return { status: res.status, body: res.body }
+}
+
 const eventsOf = (client: TestClient) => client.messages.filter((f) => f.type === 'event').map((f) => f.data)
 
 // ── Redis hung (SIGSTOP of a test-owned redis-server) ───────────────────────────────────────────
@@ -57,6 +62,7 @@ hung('faults › login costs one timeout, push answers in its bound, nothing lat
   await waitFor(async () => (await listDevices(a, 'listener')).length === 1, 5_000, "the listener's row on node B")
   assert.equal((await push(a, 'listener', { n: 'before' })).body.result, { delivered: 1 }, 'the bus works before the fault')
   assert.equal(await socket.nextOfType('event').then((f) => f.data), { n: 'before' })
+  assert.equal(await readyz(a), { status: 200, body: { ok: true, store: 'up', bus: 'up' } })
 
   redis.pause()
   try {
@@ -80,6 +86,10 @@ hung('faults › login costs one timeout, push answers in its bound, nothing lat
       assert.equal(p.value.body.result, { delivered: 0 })
       assert.ok(p.ms < 1_900, `a push took ${Math.round(p.ms)} ms (bound 1250 ms)`)
     }
+    // The connections stay open, but the health ping goes unanswered: a balancer is told.
+    await waitFor(async () => (await readyz(a)).status === 503, 5_000, '/readyz to say the hung bus is down')
+    await waitFor(async () => (await readyz(b)).status === 503, 5_000, '/readyz on node B too')
+    assert.equal((await readyz(b)).body, { ok: false, store: 'up', bus: 'down' })
     // Held up longer than BUS_MAX_AGE_MS: when Redis resumes, the PUBLISH it still holds is stale.
     await new Promise((r) => setTimeout(r, MAX_AGE_MS + 500))
   } finally {
@@ -90,6 +100,8 @@ hung('faults › login costs one timeout, push answers in its bound, nothing lat
   await waitFor(async () => (await staleDropped(b)) >= 2, 5_000, 'node B to count the stale pushes')
   await new Promise((r) => setTimeout(r, 500))
   assert.equal(eventsOf(socket), [{ n: 'before' }], 'no push arrived late (a backend that retried would see it twice)')
+
+  await waitFor(async () => (await readyz(a)).status === 200 && (await readyz(b)).status === 200, 5_000, '/readyz to say the bus is back')
 
   // Healed: a fresh push reaches node B's socket again, on time.
   await waitFor(async () => (await push(a, 'listener', { n: 'after' })).body.result.delivered === 1, 10_000, 'pushes to reach node B again')
