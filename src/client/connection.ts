@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../gateway/frames.js'
+import type { ServerFrame, WelcomeInfo } from '../gateway/frames.js'
 import { PING_FRAME } from '../gateway/frames.js'
 import type { SessionView } from '../views.js'
 import { fullJitterDelay } from './backoff.js'
@@ -10,14 +10,8 @@ import type { OnOnline, OpenSocket, SocketLike, Timers } from './socket.js'
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'ended'
 
-export interface Welcome {
-  connectionId: string
-  sessionId: string
-  userId: string
-  username: string
-  heartbeatMs: number
-  devices: SessionView[]
-}
+/** The `welcome` frame's content: the server's own type. */
+export type Welcome = WelcomeInfo
 
 export interface ConnectionEvents {
   welcome: Welcome
