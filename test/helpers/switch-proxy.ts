@@ -1,4 +1,5 @@
 import { createConnection, createServer, type Socket } from 'node:net'
+import { joinSockets } from './join-sockets.js'
 
 /** A TCP proxy whose target port can be switched: the load balancer in front of a rolling restart. */
 export interface SwitchProxy {
@@ -13,15 +14,7 @@ export async function startSwitchProxy(target: number): Promise<SwitchProxy> {
   const proxy = { port: 0, target, close: async () => undefined }
   const server = createServer((client) => {
     const upstream = createConnection({ host: '127.0.0.1', port: proxy.target })
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('close', () => sockets.delete(s))
-      s.on('error', () => undefined)
-    }
-    client.pipe(upstream)
-    upstream.pipe(client)
-    client.on('close', () => upstream.destroy())
-    upstream.on('close', () => client.destroy())
+    joinSockets(client, upstream, sockets)
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   proxy.port = (server.address() as { port: number }).port

@@ -1,4 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { joinSockets } from './join-sockets.js'
 
 /**
  * A TCP proxy to a shared server (Redis) that a test can take away and bring back on the same
@@ -21,15 +22,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     new Promise<void>((resolve, reject) => {
       const s = createServer((client) => {
         const upstream = createConnection({ host: targetHost, port: targetPort })
-        for (const sock of [client, upstream]) {
-          sockets.add(sock)
-          sock.on('close', () => sockets.delete(sock))
-          sock.on('error', () => undefined)
-        }
-        client.pipe(upstream)
-        upstream.pipe(client)
-        client.on('close', () => upstream.destroy())
-        upstream.on('close', () => client.destroy())
+        joinSockets(client, upstream, sockets)
       })
       s.once('error', reject)
       s.listen(port, '127.0.0.1', () => {
