@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Connection } from '../src/client/connection.js'
@@ -19,9 +22,11 @@ const WINDOW_MS = 4_000
 const unhandled = failOnUnhandledRejection()
 
 test('spread › 200 clients after a restart should reconnect spread over the backoff window, not synchronised', async () => {
-  const old = await startServer({ MAX_CONNECTIONS_PER_USER: '1000', MAX_CONNECTIONS_PER_IP: '100000' })
+  // One folder for both servers: the same SQLite file, or (CHATGATE_TEST_STORE=postgres) the same schema.
+  const dir = mkdtempSync(join(tmpdir(), 'chatgate-spread-'))
+  const old = await startServer({ MAX_CONNECTIONS_PER_USER: '1000', MAX_CONNECTIONS_PER_IP: '100000' }, { dir })
   const proxy = await startSwitchProxy(old.port)
-  const fresh = await startServer({ MAX_CONNECTIONS_PER_USER: '1000', MAX_CONNECTIONS_PER_IP: '100000' }, { dir: old.dir })
+  const fresh = await startServer({ MAX_CONNECTIONS_PER_USER: '1000', MAX_CONNECTIONS_PER_IP: '100000' }, { dir })
   const conns: Connection[] = []
   try {
     const clients = Array.from({ length: CLIENTS }, () => new ChatgateClient({ baseUrl: `http://127.0.0.1:${proxy.port}`, reconnect: { baseMs: WINDOW_MS } }))
@@ -63,6 +68,7 @@ test('spread › 200 clients after a restart should reconnect spread over the ba
     await proxy.close()
     await old.close()
     await fresh.close()
+    rmSync(dir, { recursive: true, force: true })
   }
   assert.equal(unhandled, [])
 })
