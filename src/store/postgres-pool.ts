@@ -67,6 +67,11 @@ export function createPostgresPool(target: PostgresTarget, options: PoolOptions 
     ...(options.timeoutMs === undefined ? {} : { query_timeout: options.timeoutMs, statement_timeout: options.timeoutMs }),
     types,
   })
+  // The pool listens for errors only on idle connections; one that breaks while checked out (the
+  // server stopped between two queries of a transaction) would emit an unhandled 'error' and end
+  // the process. Every connection gets a listener of its own: the failure is the store's outage,
+  // reported, and the query in flight fails on its own.
+  pool.on('connect', (client) => client.on('error', (err) => options.onError?.(err)))
   pool.on('error', (err) => options.onError?.(err))
   return pool
 }

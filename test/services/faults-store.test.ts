@@ -58,7 +58,10 @@ faults.after(async ({ pg, a, b }) => {
 })
 
 const readyz = async (node: NodeProcess) => {
-  const res = await fetch(`${node.url}/readyz`)
+  // A node that cannot be reached here has died: say why, with its last output.
+  const res = await fetch(`${node.url}/readyz`).catch((err) => {
+    throw new Error(`/readyz unreachable (${(err as Error).message}); the node's last output:\n${node.output().slice(-3000)}`)
+  })
   return { status: res.status, body: (await res.json()) as { ok: boolean; store: string; bus: string } }
 }
 
