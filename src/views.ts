@@ -111,13 +111,7 @@ export function toAdminUserView(u: UserRow): AdminUserView {
 }
 
 /** An account in the operators' accounts listing: its view, live sessions and whether one is connected. */
-export const AdminUserListingSchema = z.object({
-  user_id: z.string(),
-  username: z.string(),
-  email: z.string().nullable(),
-  role: z.enum(['user', 'admin']),
-  disabled: z.boolean(),
-  created_at: Time,
+export const AdminUserListingSchema = AdminUserViewSchema.extend({
   sessions: z.number().int(),
   online: z.boolean(),
 })
