@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from './free-port.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -35,18 +35,6 @@ function postgresBin(): string {
   const newest = majors.sort((a, b) => Number(b) - Number(a))[0]
   if (!newest) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (install the postgresql package)')
   return join(root, newest, 'bin')
-}
-
-/** A TCP port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 /** Runs a PostgreSQL tool as the `postgres` user (PostgreSQL refuses to run as root). */

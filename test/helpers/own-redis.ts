@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
+import { freePort } from './free-port.js'
 import { waitFor } from './wait-for.js'
 
 /** A redis-server of one test's own, which it may pause and resume (never the shared one on 6379). */
@@ -12,15 +12,6 @@ export interface OwnRedis {
   /** SIGCONT: it runs again and works through whatever was sent meanwhile. */
   resume(): void
   stop(): Promise<void>
-}
-
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** Starts `redis-server` on a free port without persistence, and waits until it answers PING. */
