@@ -278,7 +278,9 @@ export function createApp(deps: AppDeps): App {
       await auditWatcher.start()
       return new Promise((resolve, reject) => {
         server.once('error', reject)
-        server.listen(config.port, config.host, () => {
+        // A restarted node meets thousands of reconnects at once: Node's default backlog (511) would
+        // drop their SYNs and leave them to the kernel's 1 s, 3 s, 7 s… retransmits.
+        server.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
           server.off('error', reject)
           resolve(server.address() as AddressInfo)
         })

@@ -63,6 +63,10 @@ const Env = z
       .min(1024)
       .default(4 * 1024 * 1024),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4096),
+    UPGRADE_SLICE_MS: z.coerce.number().min(0).max(1_000).default(5),
+    UPGRADE_QUEUE_MAX: z.coerce.number().int().min(0).max(100_000).default(5_000),
+    UPGRADE_QUEUE_WAIT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
     TRUST_PROXY: z.enum(['true', 'false']).default('false'),
     LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(10),
     LOGIN_ATTEMPTS_PER_IP_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(30),
@@ -149,6 +153,10 @@ export type Config = {
   wsMessagesPer10s: number
   wsMaxBufferedBytes: number
   shutdownGraceMs: number
+  /** Connections the kernel may hold for the node before it accepts them (capped by net.core.somaxconn). */
+  listenBacklog: number
+  /** Upgrade pacing (gateway/handshake-pacer.ts): event-loop ms per turn, waiting upgrades, their longest wait. */
+  upgradePacing: { sliceMs: number; maxQueued: number; maxWaitMs: number }
   /** Read the client IP from X-Forwarded-For (only behind a proxy you control). */
   trustProxy: boolean
   /** Abuse limits (rate-limiter-flexible windows), see src/limits/. */
@@ -214,6 +222,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMessagesPer10s: e.WS_MESSAGES_PER_10S,
     wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    listenBacklog: e.LISTEN_BACKLOG,
+    upgradePacing: { sliceMs: e.UPGRADE_SLICE_MS, maxQueued: e.UPGRADE_QUEUE_MAX, maxWaitMs: e.UPGRADE_QUEUE_WAIT_MS },
     trustProxy: e.TRUST_PROXY === 'true',
     limits: {
       loginPerAccountPerMin: e.LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MIN,

@@ -23,6 +23,7 @@ import { DeviceNotifier } from './device-notifier.js'
 import { ExpirySweep } from './expiry-sweep.js'
 import { eventFrame, welcomeFrame } from './frames.js'
 import { admitNow, admitUpgrade, type Admission, type HandshakeDeps } from './handshake.js'
+import { HandshakePacer } from './handshake-pacer.js'
 import { Liveness } from './liveness.js'
 import { handleClientMessage } from './messages.js'
 import { NodePresence } from '../cluster/node-presence.js'
@@ -36,6 +37,19 @@ import { ConnectionRowWriter } from './row-writer.js'
 
 /** A server-initiated close waits this long for the peer's close frame before cutting the socket. */
 const CLOSE_HANDSHAKE_MS = 5_000
+/** Retry-After of an upgrade refused OVERLOADED: 1 to this many seconds, at random, so refused clients do not return together. */
+const OVERLOADED_RETRY_MAX_S = 3
+
+/** An upgrade request waiting for its turn (gateway/handshake-pacer.ts). */
+interface PendingUpgrade {
+  req: IncomingMessage
+  socket: Duplex
+  head: Buffer
+  started: number
+}
+
+const overloaded = () =>
+  new ApiError('OVERLOADED', 'Too many connections are being set up; retry later.', 1 + Math.floor(Math.random() * OVERLOADED_RETRY_MAX_S))
 /** A message may arrive in at most this many fragments (more → 1008). */
 const MAX_FRAGMENTS = 128
 
@@ -260,10 +274,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
     writeRefusal(socket, e, req.method)
   }
 
-  // Fail closed: whatever goes wrong before the upgrade becomes a refusal, never a socket.
+  /** Upgrades begin in slices of the event loop; a burst beyond what the node can start in time is refused 503 OVERLOADED. */
+  const pacer = new HandshakePacer<PendingUpgrade>({
+    ...config.upgradePacing,
+    now: () => performance.now(),
+    begin: (u) => beginUpgrade(u.req, u.socket, u.head, u.started),
+    gone: (u) => u.socket.destroyed,
+    refuse: (u) => refuse(u.req, u.socket, overloaded(), { ip: u.req.socket.remoteAddress ?? 'unknown', userAgent: '' }, u.started),
+  })
+
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyOnError)
-    const started = performance.now()
+    pacer.submit({ req, socket, head, started: performance.now() })
+  }
+
+  // Fail closed: whatever goes wrong before the upgrade becomes a refusal, never a socket.
+  function beginUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, started: number): void {
     let client: ClientInfo
     try {
       client = clientInfo(req, config.trustProxy)
