@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
@@ -38,6 +39,8 @@ export const START_TIMEOUT_MS = Number(process.env.BENCH_START_TIMEOUT_MS) || 18
 /** Bytes, after a full GC inside the server. */
 export interface MemorySample {
   rss: number
+  /** The private part of the RSS (`RssAnon` in /proc/PID/status): RSS without file pages such as SQLite's memory map. */
+  rssAnon: number
   heapUsed: number
   external: number
   arrayBuffers: number
@@ -188,7 +191,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     async memory() {
       const m = await call<MemorySample & { gc: boolean }>({ type: 'memory' })
       if (!m.gc) throw new Error('the server was started without --expose-gc')
-      return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
+      return { rss: m.rss, rssAnon: rssAnonOf(child.pid!), heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
     },
     async cpuTime() {
       return call<CpuTime>({ type: 'cpu' })
@@ -248,5 +251,15 @@ export async function startClient(cpu: number | null): Promise<LoadClient> {
       child.disconnect()
       if (!(await waitExit(child, 10_000))) child.kill('SIGKILL')
     },
+  }
+}
+
+/** Bytes of `RssAnon` of a process (Linux); NaN where /proc does not say. */
+function rssAnonOf(pid: number): number {
+  try {
+    const kb = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return kb ? Number(kb[1]) * 1024 : Number.NaN
+  } catch {
+    return Number.NaN
   }
 }

@@ -1,4 +1,6 @@
+import { Agent } from 'node:http'
 import { dial, type ClientCredential, type Conn, type TargetSpec } from './dial.js'
+import { httpCall } from './http.js'
 
 /** How a client waits before its next attempt after a lost connection or a refusal. */
 export type RetryRule =
@@ -31,6 +33,10 @@ export interface StormStatus {
   refusals: Record<string, number>
   /** Sockets the server closed before the mark (nothing should be lost while the node runs). */
   lostBeforeMark: number
+  /** The SDK's `GET /session` probes after refused upgrades, by answer. */
+  probes: Record<string, number>
+  /** Clients that stopped for good (a probe answered 401). */
+  stopped: number
 }
 
 interface Client {
@@ -42,6 +48,8 @@ interface Client {
   backAt: number | null
   lostAfterMark: boolean
   timer: NodeJS.Timeout | null
+  /** Stopped for good: a probe said the credentials are no longer valid. */
+  ended: boolean
 }
 
 let clients: Client[] = []
@@ -49,7 +57,33 @@ let rule: RetryRule = { kind: 'fixed', delayMs: 1000 }
 let markAt = Number.POSITIVE_INFINITY
 let stopped = true
 let refusals: Record<string, number> = {}
+/** Answers to the probes after refused upgrades, by status (`failed`: no answer). */
+let probes: Record<string, number> = {}
 let lostBeforeMark = 0
+/** One shared agent for the refusal probes (no keep-alive: each probe is one short connection, as a page's fetch would often be). */
+const probeAgent = new Agent({ keepAlive: false })
+
+/**
+ * What the client SDK does after a refused upgrade (src/client/connection.ts, decision 0305): one
+ * `GET /session` with the same credentials; 429/503 → wait its Retry-After (or back off without
+ * one); 401 → stop (counted as `probe 401`); anything else or no answer → the backoff.
+ */
+async function probeAfterRefusal(c: Client): Promise<number | undefined | 'stop'> {
+  try {
+    const url = new URL(c.target.url)
+    const base = `http://${url.host}`
+    const res = await httpCall(probeAgent, base, 'GET', '/session', { token: c.cred.token, username: c.cred.username })
+    probes[String(res.status)] = (probes[String(res.status)] ?? 0) + 1
+    if (res.status === 401) return 'stop'
+    if (res.status === 429 || res.status === 503) {
+      return res.retryAfter === undefined ? undefined : res.retryAfter * 1000
+    }
+    return undefined
+  } catch {
+    probes.failed = (probes.failed ?? 0) + 1
+    return undefined
+  }
+}
 
 /** The wait before attempt number `attempt` (0 = the first retry). */
 export function retryDelay(r: RetryRule, attempt: number, random = Math.random): number {
@@ -70,9 +104,9 @@ export function causeOf(message: string): string {
   return 'other'
 }
 
-function schedule(c: Client): void {
-  if (stopped) return
-  const wait = retryDelay(rule, c.attempt)
+function schedule(c: Client, waitMs?: number): void {
+  if (stopped || c.ended) return
+  const wait = waitMs ?? retryDelay(rule, c.attempt)
   c.attempt++
   c.timer = setTimeout(() => {
     c.timer = null
@@ -102,6 +136,17 @@ async function connect(c: Client): Promise<void> {
   } catch (e) {
     const cause = causeOf(e instanceof Error ? e.message : String(e))
     refusals[cause] = (refusals[cause] ?? 0) + 1
+    // The SDK's rule probes after an upgrade refused with an HTTP answer (a browser sees only 1006);
+    // the naive fixed-delay client just retries.
+    if (rule.kind === 'jitter' && /^\d{3}$/.test(cause)) {
+      const wait = await probeAfterRefusal(c)
+      if (wait === 'stop') {
+        c.ended = true
+        return
+      }
+      schedule(c, wait)
+      return
+    }
     schedule(c)
   }
 }
@@ -113,6 +158,7 @@ export async function startStorm(job: StormStartJob): Promise<StormStatus> {
   rule = job.rule
   markAt = Number.POSITIVE_INFINITY
   refusals = {}
+  probes = {}
   lostBeforeMark = 0
   clients = job.credentials.map((cred, i) => ({
     cred,
@@ -123,6 +169,7 @@ export async function startStorm(job: StormStartJob): Promise<StormStatus> {
     backAt: null,
     lostAfterMark: false,
     timer: null,
+    ended: false,
   }))
   let next = 0
   const worker = async () => {
@@ -146,6 +193,8 @@ export function stormStatus(): StormStatus {
     lostAfterMark: clients.filter((c) => c.lostAfterMark).length,
     refusals: { ...refusals },
     lostBeforeMark,
+    probes: { ...probes },
+    stopped: clients.filter((c) => c.ended).length,
   }
 }
 

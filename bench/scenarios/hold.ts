@@ -18,7 +18,11 @@ interface Sample {
   size: number
   /** Bytes, after − before, both after a full GC. */
   rssGrowth: number
+  /** Bytes of private RSS (RssAnon), after − before. */
+  anonGrowth: number
   heapGrowth: number
+  /** Bytes of RSS after the hold (after a full GC): every size starts a fresh server with the same warm-up. */
+  rssAfter: number
   /** Share of one core the server used while holding. */
   idleCpu: number
   healthz: ProbeResult
@@ -101,11 +105,19 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
           if (healthz.failed > 0) throw new Error(`${healthz.failed} /healthz probes failed during the hold`)
           const logged = server.loggedErrors()
           if (logged.length > 0) throw new Error(`${serverLabel[kind]} logged an error: ${logged[0]!.slice(0, 120)}`)
-          const s: Sample = { size, rssGrowth: after.rss - before.rss, heapGrowth: after.heapUsed - before.heapUsed, idleCpu, healthz }
+          const s: Sample = {
+            size,
+            rssGrowth: after.rss - before.rss,
+            anonGrowth: after.rssAnon - before.rssAnon,
+            heapGrowth: after.heapUsed - before.heapUsed,
+            rssAfter: after.rss,
+            idleCpu,
+            healthz,
+          }
           samples.get(kind)!.push(s)
           ctx.log(
             `  ${serverLabel[kind].padEnd(8)} ${label(size).padStart(5)} held (ramp ${rampS.toFixed(1)} s) for ${(p.holdMs / 1000).toFixed(0)} s: ` +
-              `RSS +${(s.rssGrowth / size / 1024).toFixed(2)} KiB/conn, heap +${(s.heapGrowth / size / 1024).toFixed(2)} KiB/conn, ` +
+              `RSS +${(s.rssGrowth / size / 1024).toFixed(2)} KiB/conn (private +${(s.anonGrowth / size / 1024).toFixed(2)}), heap +${(s.heapGrowth / size / 1024).toFixed(2)} KiB/conn, ` +
               `idle CPU ${(idleCpu * 100).toFixed(2)}% of a core, /healthz p99 ${healthz.p99.toFixed(2)} ms (${healthz.count} probes)`,
           )
         } catch (e) {
@@ -142,6 +154,14 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
       },
       {
         scenario: '2 held',
+        metric: `private RSS (RssAnon, without file pages) KiB per held connection at ${label(size)}`,
+        value: fig('chatgate', size, (s) => s.anonGrowth / s.size / 1024),
+        reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.anonGrowth / s.size / 1024) },
+        digits: 2,
+        note: note(size),
+      },
+      {
+        scenario: '2 held',
         metric: `heap KiB per held connection at ${label(size)}`,
         value: fig('chatgate', size, (s) => s.heapGrowth / s.size / 1024),
         reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.heapGrowth / s.size / 1024) },
@@ -169,15 +189,20 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
     )
   }
   // The slope of RSS over the held count, and what it predicts for 100k on a host that allows it.
+  // Fitted over the RSS each fresh server had while holding n sockets, not over after − before:
+  // a server may give warm-up memory back to the system during the hold, which made the growth
+  // at 2k negative and tilted the slope (issue 15's first full run).
   const fit = (kind: ServerKind) => {
     const points = sizes.flatMap((n) => {
       const s = sampleOf(kind, n)
-      return s ? [{ x: n, y: s.rssGrowth }] : []
+      return s ? [{ x: n, y: s.rssAfter }] : []
     })
     return points.length >= 2 ? fitLine(points) : null
   }
   const fits = new Map(kinds.map((k) => [k, fit(k)]))
-  const fitNote = kinds.some((k) => !fits.get(k)) ? 'fewer than two sizes measured: no slope' : `least squares over ${sizes.map(label).join(', ')}`
+  const fitNote = kinds.some((k) => !fits.get(k))
+    ? 'fewer than two sizes measured: no slope'
+    : `least squares of the RSS while holding ${sizes.map(label).join(', ')}`
   const one = (x: number | null | undefined) => (x === undefined || x === null || !Number.isFinite(x) ? null : spreadOrNull([x]))
   rows.push(
     {
@@ -191,7 +216,7 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
     },
     {
       scenario: '2 held',
-      metric: 'predicted RSS growth at 100k connections, MiB',
+      metric: 'predicted RSS at 100k connections (whole process), MiB',
       value: one(fits.get('chatgate') && (fits.get('chatgate')!.slope * 100_000 + fits.get('chatgate')!.intercept) / 1024 / 1024),
       reference: { label: serverLabel.ws, value: one(fits.get('ws') && (fits.get('ws')!.slope * 100_000 + fits.get('ws')!.intercept) / 1024 / 1024) },
       digits: 0,

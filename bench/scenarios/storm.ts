@@ -16,6 +16,8 @@ interface StormOutcome {
   /** Clients without a socket when the runner stopped watching. */
   withoutSocket: number
   refusals: Record<string, number>
+  /** The SDK's probes after refused upgrades, by answer. */
+  probes: Record<string, number>
   healthzP99: number
   healthzFailed: number
   /** Seconds from SIGTERM to the new node's first /healthz 200. */
@@ -24,10 +26,23 @@ interface StormOutcome {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
+/** How many of `seconds` fall in each whole second from 0 (the timeline of a storm). */
+export function perSecond(seconds: number[]): number[] {
+  const counts: number[] = []
+  for (const s of seconds) {
+    const i = Math.max(0, Math.floor(s))
+    while (counts.length <= i) counts.push(0)
+    counts[i]!++
+  }
+  return counts
+}
+
 async function statusOf(fleet: FleetMember[]): Promise<StormStatus> {
   const all = await Promise.all(fleet.map((m) => m.client.run<StormStatus>({ type: 'storm-status' })))
   const refusals: Record<string, number> = {}
   for (const s of all) for (const [k, v] of Object.entries(s.refusals)) refusals[k] = (refusals[k] ?? 0) + v
+  const probes: Record<string, number> = {}
+  for (const s of all) for (const [k, v] of Object.entries(s.probes)) probes[k] = (probes[k] ?? 0) + v
   return {
     clients: sum(all.map((s) => s.clients)),
     connected: sum(all.map((s) => s.connected)),
@@ -35,6 +50,8 @@ async function statusOf(fleet: FleetMember[]): Promise<StormStatus> {
     lostAfterMark: sum(all.map((s) => s.lostAfterMark)),
     refusals,
     lostBeforeMark: sum(all.map((s) => s.lostBeforeMark)),
+    probes,
+    stopped: sum(all.map((s) => s.stopped)),
   }
 }
 
@@ -97,6 +114,7 @@ async function storm(ctx: RunContext, fleet: FleetMember[], rule: RetryRule, nam
     const logged = [...errorsBefore, ...server.loggedErrors()]
     if (logged.length > 0) throw new Error(`chatgate logged an error: ${logged[0]!.slice(0, 120)}`)
     if (st.lostBeforeMark > 0) throw new Error(`${st.lostBeforeMark} sockets were lost before the restart`)
+    if (st.stopped > 0) throw new Error(`${st.stopped} clients stopped for good (their probe after a refusal answered 401)`)
     const back = st.backAt.map((t) => (t - readyAt) / 1000)
     const withoutSocket = p.clients - st.connected
     const outcome: StormOutcome = {
@@ -105,14 +123,17 @@ async function storm(ctx: RunContext, fleet: FleetMember[], rule: RetryRule, nam
       to100: withoutSocket === 0 && back.length === p.clients ? Math.max(...back) : Number.NaN,
       withoutSocket,
       refusals: st.refusals,
+      probes: st.probes,
       healthzP99: healthz.p99,
       healthzFailed: healthz.failed,
       downS: (readyAt - mark) / 1000,
     }
     ctx.log(
       `  ${name}: node down ${outcome.downS.toFixed(1)} s; back after its first /healthz 200: 99% ${outcome.to99.toFixed(2)} s, 100% ${outcome.to100.toFixed(2)} s; ` +
-        `${withoutSocket} without a socket; refusals ${JSON.stringify(outcome.refusals)}; /healthz p99 ${healthz.p99.toFixed(2)} ms (${healthz.count} probes, ${healthz.failed} failed)`,
+        `${withoutSocket} without a socket; refusals ${JSON.stringify(outcome.refusals)}; probes after refusals ${JSON.stringify(outcome.probes)}; ` +
+        `/healthz p99 ${healthz.p99.toFixed(2)} ms (${healthz.count} probes, ${healthz.failed} failed)`,
     )
+    ctx.log(`  ${name}: clients back per second after the first /healthz 200: ${perSecond(back).join(' ')}`)
     return outcome
   } finally {
     await Promise.all(fleet.map((m) => m.client.run({ type: 'storm-stop' }).catch(() => undefined)))
