@@ -42,6 +42,8 @@ export interface MemorySample {
   /** The private part of the RSS (`RssAnon` in /proc/PID/status): RSS without file pages such as SQLite's memory map. */
   rssAnon: number
   heapUsed: number
+  /** V8 heap reserved (committed), used or not. */
+  heapTotal: number
   external: number
   arrayBuffers: number
 }
@@ -81,6 +83,8 @@ export interface ServerOptions {
   cpuProfDir?: string
   /** Listen on this port (a restart on the same address); a free one otherwise. */
   port?: number
+  /** Extra node/V8 flags (the memory scenario fixes the young generation's size). */
+  nodeFlags?: string[]
 }
 
 /** A free TCP port on 127.0.0.1 (released before the server binds it). */
@@ -167,6 +171,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const argv = pinned(opts.cpu, [
     process.execPath,
     '--expose-gc',
+    ...(opts.nodeFlags ?? []),
     ...profile,
     ...(fromBuild ? [] : ['--import', 'tsx']),
     '--import',
@@ -191,7 +196,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     async memory() {
       const m = await call<MemorySample & { gc: boolean }>({ type: 'memory' })
       if (!m.gc) throw new Error('the server was started without --expose-gc')
-      return { rss: m.rss, rssAnon: rssAnonOf(child.pid!), heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
+      return { rss: m.rss, rssAnon: rssAnonOf(child.pid!), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }
     },
     async cpuTime() {
       return call<CpuTime>({ type: 'cpu' })

@@ -40,7 +40,7 @@ export function startOn(
   kind: ServerKind,
   dbPath = ctx.fixture.dbPath,
   own = false,
-  options: { defaultHeartbeat?: boolean; port?: number; env?: Record<string, string> } = {},
+  options: { defaultHeartbeat?: boolean; port?: number; env?: Record<string, string>; nodeFlags?: string[] } = {},
 ): Promise<RunningServer> {
   let file = dbPath
   if (!own) {
@@ -53,6 +53,7 @@ export function startOn(
     cpu: ctx.placement.serverCpu,
     env: kind === 'chatgate' ? { ...chatgateEnv(options), ...options.env } : {},
     ...(options.port ? { port: options.port } : {}),
+    ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
     // One folder per server kind, so that chatgate's profile can be read next to the references'.
     cpuProfDir: ctx.cpuProfDir ? join(ctx.cpuProfDir, kind) : undefined,
   })

@@ -10,6 +10,15 @@ import { asClientCredentials, reason, startOn, targetOf, type RunContext } from 
 
 const kinds: ServerKind[] = ['chatgate', 'ws']
 
+/**
+ * V8 grows and shrinks its young generation with the allocation rate: after the warm-up of
+ * handshakes its semi-spaces may be 16 MiB, minutes later 1 MiB, which moved RSS by ±10 KiB per
+ * connection at 2k and swamped what the connections themselves hold. Both servers of this scenario
+ * run with the young generation fixed at its largest default size, so RSS growth is the
+ * connections' (and the old generation's), not the collector's mood.
+ */
+export const FIXED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-size=16']
+
 /** Descriptors a server needs besides its held sockets (database, pipes, workers, listen socket). */
 export const FD_HEADROOM = 1_000
 
@@ -59,7 +68,7 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
       for (const kind of order) {
         let server: RunningServer | undefined
         try {
-          server = await startOn(ctx, kind, ctx.fixture.dbPath, false, { defaultHeartbeat: true })
+          server = await startOn(ctx, kind, ctx.fixture.dbPath, false, { defaultHeartbeat: true, nodeFlags: FIXED_YOUNG_GENERATION })
           const warm = await ctx.client.run<HandshakeResult>({
             type: 'handshake',
             target: targetOf(ctx, server, 'wire'),
@@ -117,7 +126,8 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
           samples.get(kind)!.push(s)
           ctx.log(
             `  ${serverLabel[kind].padEnd(8)} ${label(size).padStart(5)} held (ramp ${rampS.toFixed(1)} s) for ${(p.holdMs / 1000).toFixed(0)} s: ` +
-              `RSS +${(s.rssGrowth / size / 1024).toFixed(2)} KiB/conn (private +${(s.anonGrowth / size / 1024).toFixed(2)}), heap +${(s.heapGrowth / size / 1024).toFixed(2)} KiB/conn, ` +
+              `RSS +${(s.rssGrowth / size / 1024).toFixed(2)} KiB/conn (private +${(s.anonGrowth / size / 1024).toFixed(2)}; ` +
+              `V8 heap reserved +${((after.heapTotal - before.heapTotal) / size / 1024).toFixed(2)}, external +${((after.external - before.external) / size / 1024).toFixed(2)}), heap +${(s.heapGrowth / size / 1024).toFixed(2)} KiB/conn, ` +
               `idle CPU ${(idleCpu * 100).toFixed(2)}% of a core, /healthz p99 ${healthz.p99.toFixed(2)} ms (${healthz.count} probes)`,
           )
         } catch (e) {

@@ -1,6 +1,6 @@
 // Preloaded into every benchmarked server (`--import bench/servers/probe.js`, with `--expose-gc`):
 // answers the runner's IPC questions without touching the server's own code.
-//   {type: 'memory'} → full GC, then {type: 'memory', rss, heapUsed, external, arrayBuffers} (bytes)
+//   {type: 'memory'} → full GC, then {type: 'memory', rss, heapUsed, heapTotal, external, arrayBuffers} (bytes)
 //   {type: 'cpu'}    → {type: 'cpu', user, system} (µs, whole process: every thread)
 //   {type: 'heap-snapshot', path} → full GC, writes a V8 heap snapshot there (bench/heap-top.ts reads it)
 // Plain JS on purpose: worker threads (chatgate's bcrypt pool) inherit the --import flags but not
@@ -19,7 +19,16 @@ if (isMainThread && process.send) {
       gc?.()
       gc?.()
       const m = process.memoryUsage()
-      send({ type: 'memory', id: q.id, gc: gc !== undefined, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers })
+      send({
+        type: 'memory',
+        id: q.id,
+        gc: gc !== undefined,
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+      })
     } else if (q.type === 'heap-snapshot' && q.path) {
       gc?.()
       send({ type: 'heap-snapshot', id: q.id, path: writeHeapSnapshot(q.path) })
