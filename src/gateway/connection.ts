@@ -50,6 +50,8 @@ export class LiveConnection implements ConnectionInfo {
   expiresAt: number
   /** Pings sent since the last pong (the liveness sweep terminates at two). */
   missedPings = 0
+  /** Which of the heartbeat's buckets pings this socket (gateway/liveness.ts); -1 until tracked. */
+  heartbeatBucket = -1
   /** When the session was revoked (epoch ms), once a revocation closes this socket: for the revocation-to-close metric. */
   revokedAt: number | null = null
   private open = true

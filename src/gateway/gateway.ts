@@ -143,7 +143,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const revocations = new Revocations({ store, registry, notifier, log, now })
   const watcher = new RevocationWatcher({ store, log, now, onRevoked: (ids, times) => revocations.apply(ids, 'watcher', times) })
   const expiry = new ExpirySweep({ store, registry, log, now })
-  const liveness = new Liveness({ registry, heartbeatMs: config.heartbeatMs })
+  const liveness = new Liveness({ heartbeatMs: config.heartbeatMs })
   const presence = new NodePresence({ store, log, now, nodeId, heartbeatMs: config.nodeHeartbeatMs, window, onStalled: () => registry.rewriteAll() })
   const push = new PushDelivery({
     nodeId,
@@ -193,6 +193,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   function onEnd(conn: LiveConnection, code: number, cause: EndCause): void {
     registry.remove(conn)
+    liveness.untrack(conn)
     releaseClaim(conn.sessionId, conn.id)
     observer.connectionClosed(code)
     if (conn.revokedAt !== null) observer.revocationClosed?.(Math.max(0, now() - conn.revokedAt) / 1000)
@@ -246,6 +247,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ws.on('pong', onSocketPong)
     ws.on('message', onSocketMessage)
     registry.add(conn)
+    liveness.track(conn)
     observer.connectionOpened()
     log.info({ event: 'ws_open', connection_id: conn.id, session_id: session.id, user_id: user.id, ip: conn.ip }, 'websocket opened')
     conn.send(
