@@ -66,24 +66,27 @@ const probeAgent = new Agent({ keepAlive: false })
 /**
  * What the client SDK does after a refused upgrade (src/client/connection.ts, decision 0305): one
  * `GET /session` with the same credentials; 429/503 → wait its Retry-After (or back off without
- * one); 401 → stop (counted as `probe 401`); anything else or no answer → the backoff.
+ * one); 401 → stop for good; anything else or no answer → the backoff. Every answer is counted in
+ * `probes` by status (`failed`: no answer).
  */
 async function probeAfterRefusal(c: Client): Promise<number | undefined | 'stop'> {
   try {
     const url = new URL(c.target.url)
     const base = `http://${url.host}`
     const res = await httpCall(probeAgent, base, 'GET', '/session', { token: c.cred.token, username: c.cred.username })
-    probes[String(res.status)] = (probes[String(res.status)] ?? 0) + 1
+    count(probes, String(res.status))
     if (res.status === 401) return 'stop'
     if (res.status === 429 || res.status === 503) {
       return res.retryAfter === undefined ? undefined : res.retryAfter * 1000
     }
     return undefined
   } catch {
-    probes.failed = (probes.failed ?? 0) + 1
+    count(probes, 'failed')
     return undefined
   }
 }
+
+const count = (counts: Record<string, number>, key: string) => void (counts[key] = (counts[key] ?? 0) + 1)
 
 /** The wait before attempt number `attempt` (0 = the first retry). */
 export function retryDelay(r: RetryRule, attempt: number, random = Math.random): number {
@@ -135,7 +138,7 @@ async function connect(c: Client): Promise<void> {
     })
   } catch (e) {
     const cause = causeOf(e instanceof Error ? e.message : String(e))
-    refusals[cause] = (refusals[cause] ?? 0) + 1
+    count(refusals, cause)
     // The SDK's rule probes after an upgrade refused with an HTTP answer (a browser sees only 1006);
     // the naive fixed-delay client just retries.
     if (rule.kind === 'jitter' && /^\d{3}$/.test(cause)) {

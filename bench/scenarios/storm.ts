@@ -26,8 +26,15 @@ interface StormOutcome {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
+/** Counts by key from every fleet member, added up. */
+function addCounts(parts: Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {}
+  for (const part of parts) for (const [k, v] of Object.entries(part)) total[k] = (total[k] ?? 0) + v
+  return total
+}
+
 /** How many of `seconds` fall in each whole second from 0 (the timeline of a storm). */
-export function perSecond(seconds: number[]): number[] {
+function perSecond(seconds: number[]): number[] {
   const counts: number[] = []
   for (const s of seconds) {
     const i = Math.max(0, Math.floor(s))
@@ -39,18 +46,14 @@ export function perSecond(seconds: number[]): number[] {
 
 async function statusOf(fleet: FleetMember[]): Promise<StormStatus> {
   const all = await Promise.all(fleet.map((m) => m.client.run<StormStatus>({ type: 'storm-status' })))
-  const refusals: Record<string, number> = {}
-  for (const s of all) for (const [k, v] of Object.entries(s.refusals)) refusals[k] = (refusals[k] ?? 0) + v
-  const probes: Record<string, number> = {}
-  for (const s of all) for (const [k, v] of Object.entries(s.probes)) probes[k] = (probes[k] ?? 0) + v
   return {
     clients: sum(all.map((s) => s.clients)),
     connected: sum(all.map((s) => s.connected)),
     backAt: all.flatMap((s) => s.backAt),
     lostAfterMark: sum(all.map((s) => s.lostAfterMark)),
-    refusals,
+    refusals: addCounts(all.map((s) => s.refusals)),
     lostBeforeMark: sum(all.map((s) => s.lostBeforeMark)),
-    probes,
+    probes: addCounts(all.map((s) => s.probes)),
     stopped: sum(all.map((s) => s.stopped)),
   }
 }

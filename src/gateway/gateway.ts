@@ -37,6 +37,8 @@ import { ConnectionRowWriter } from './row-writer.js'
 
 /** A server-initiated close waits this long for the peer's close frame before cutting the socket. */
 const CLOSE_HANDSHAKE_MS = 5_000
+/** A message may arrive in at most this many fragments (more → 1008). */
+const MAX_FRAGMENTS = 128
 /** Retry-After of an upgrade refused OVERLOADED: 1 to this many seconds, at random, so refused clients do not return together. */
 const OVERLOADED_RETRY_MAX_S = 3
 
@@ -50,8 +52,6 @@ interface PendingUpgrade {
 
 const overloaded = () =>
   new ApiError('OVERLOADED', 'Too many connections are being set up; retry later.', 1 + Math.floor(Math.random() * OVERLOADED_RETRY_MAX_S))
-/** A message may arrive in at most this many fragments (more → 1008). */
-const MAX_FRAGMENTS = 128
 
 export interface GatewayDeps {
   config: Config
