@@ -86,7 +86,10 @@ async function probeAfterRefusal(c: Client): Promise<number | undefined | 'stop'
   }
 }
 
-const count = (counts: Record<string, number>, key: string) => void (counts[key] = (counts[key] ?? 0) + 1)
+/** One more under `key`. */
+function count(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1
+}
 
 /** The wait before attempt number `attempt` (0 = the first retry). */
 export function retryDelay(r: RetryRule, attempt: number, random = Math.random): number {
