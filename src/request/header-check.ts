@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http'
 import { ApiError } from '../errors.js'
 
-// C0 controls but TAB, DEL, and C1 controls: node's parser refuses C0 and DEL itself, but bytes
-// 0x80-0x9F reach us as Latin-1 C1 controls (8-bit CSI etc.) that could end up in a stored
-// User-Agent and on an operator's terminal.
-const CONTROL = /(?!\t)\p{Cc}/u
+// C0 controls but TAB, DEL, and C1 controls (Unicode's Cc, U+0000-U+001F and U+007F-U+009F, less
+// TAB): node's parser refuses C0 and DEL itself, but bytes 0x80-0x9F reach us as Latin-1 C1
+// controls (8-bit CSI etc.) that could end up in a stored User-Agent and on an operator's terminal.
+// A plain class, not `\p{Cc}` with a lookahead: it runs on every header of every request.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/
 
 /** The name of the first header whose value holds a control character, or null. Shared with the gateway's upgrade check. */
 export function findControlCharacterHeader(req: IncomingMessage): string | null {
@@ -29,9 +31,19 @@ const HOST = /^(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$
  * off: it answers a bare 400 without the envelope, and skips upgrades.
  */
 export function refuseBadHost(req: IncomingMessage): void {
-  const hosts = req.headersDistinct.host ?? []
-  const missing = hosts.length === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1
-  if (missing || hosts.length > 1 || (hosts.length === 1 && !HOST.test(hosts[0]!))) {
+  // Counted over the raw headers: `headersDistinct` would build a second object of every header.
+  const raw = req.rawHeaders
+  let count = 0
+  let host = ''
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      count++
+      host = raw[i + 1]!
+    }
+  }
+  const missing = count === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1
+  if (missing || count > 1 || (count === 1 && !HOST.test(host))) {
     throw new ApiError('BAD_REQUEST', 'A request needs exactly one Host header holding host[:port].')
   }
 }
