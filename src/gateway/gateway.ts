@@ -10,13 +10,13 @@ import type { DependencyHealth } from '../health/dependency-health.js'
 import { subscribeToBus } from './bus-dispatch.js'
 import type { Config } from '../config.js'
 import { ApiError, toApiError } from '../errors.js'
-import { clientInfo } from '../request/client-info.js'
+import { clientInfo, forgetPeerName } from '../request/client-info.js'
 import type { ClientInfo } from '../request/client-info.js'
 import type { Limits } from '../limits/limits.js'
 import type { EventDeliverer } from '../cluster/push.js'
 import type { Store } from '../store/types.js'
 import { CloseCode } from './close-codes.js'
-import { GatewaySocket, LiveConnection, type EndCause } from './connection.js'
+import { GatewaySocket, LiveConnection, type ConnectionHooks, type EndCause } from './connection.js'
 import { selectSubprotocol } from './credentials.js'
 import { withLocalCounts } from './device-list.js'
 import { DeviceNotifier } from './device-notifier.js'
@@ -128,7 +128,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     handleProtocols: selectSubprotocol,
   } satisfies ServerOptions<typeof GatewaySocket> & { closeTimeout: number }
   const wss = new WebSocketServer<typeof GatewaySocket>(options)
-  const limits = { maxBufferedBytes: config.wsMaxBufferedBytes, messagesPer10s: config.wsMessagesPer10s }
   let draining = false
 
   const publish = (event: BusEvent) => bus.publish(event).catch((err) => log.error({ err, event: 'bus_publish_failed', type: event.type }, 'could not publish'))
@@ -201,26 +200,21 @@ export function createGateway(deps: GatewayDeps): Gateway {
     notifier.changed(conn.userId, conn.id, 'local')
   }
 
-  // One listener per event for every socket (`this` is the socket): no closures per connection.
-  function onSocketClose(this: WebSocket, code: number): void {
-    ;(this as GatewaySocket).conn?.closed(code)
-  }
-  function onSocketError(this: WebSocket, err: Error): void {
-    log.debug({ err, event: 'ws_error', connection_id: (this as GatewaySocket).conn?.id }, 'websocket error')
-  }
-  function onSocketPong(this: WebSocket): void {
-    const conn = (this as GatewaySocket).conn
-    if (conn) conn.missedPings = 0
-  }
-  function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-    const conn = (this as GatewaySocket).conn
-    if (!conn) return
-    try {
-      handleClientMessage(conn, data, isBinary, now())
-    } catch (err) {
-      log.error({ err, event: 'ws_message_failed', connection_id: conn.id }, 'could not handle a message')
-      conn.close('INTERNAL_ERROR')
-    }
+  // One set of handlers for every socket (GatewaySocket calls them): no listeners or closures per connection.
+  const hooks: ConnectionHooks = {
+    limits: { maxBufferedBytes: config.wsMaxBufferedBytes, messagesPer10s: config.wsMessagesPer10s },
+    ended: onEnd,
+    error(conn: LiveConnection, err: Error): void {
+      log.debug({ err, event: 'ws_error', connection_id: conn.id }, 'websocket error')
+    },
+    message(conn: LiveConnection, data: RawData, isBinary: boolean): void {
+      try {
+        handleClientMessage(conn, data, isBinary, now())
+      } catch (err) {
+        log.error({ err, event: 'ws_message_failed', connection_id: conn.id }, 'could not handle a message')
+        conn.close('INTERNAL_ERROR')
+      }
+    },
   }
 
   /** Registers an upgraded socket, replaces the pair's older sockets, and sends the welcome. */
@@ -238,14 +232,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
         connectedAt: now(),
         expiresAt: session.expiresAt,
       },
-      limits,
-      onEnd,
+      hooks,
     )
     ws.conn = conn
-    ws.on('close', onSocketClose)
-    ws.on('error', onSocketError)
-    ws.on('pong', onSocketPong)
-    ws.on('message', onSocketMessage)
     registry.add(conn)
     liveness.track(conn)
     observer.connectionOpened()
@@ -328,6 +317,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     try {
       wss.handleUpgrade(req, socket, head, (ws) => {
         handedOver = true
+        forgetPeerName(socket)
         try {
           accept(ws, adm, started)
         } catch (err) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { isIP } from 'node:net'
+import type { Duplex } from 'node:stream'
 
 /** Who is calling, as far as the transport tells. */
 export interface ClientInfo {
@@ -26,4 +27,16 @@ export function clientInfo(req: IncomingMessage, trustProxy: boolean): ClientInf
   if (ip.startsWith('::ffff:')) ip = ip.slice(7)
   const ua = req.headers['user-agent'] ?? ''
   return { ip, userAgent: ua.length > MAX_UA ? ua.slice(0, MAX_UA) : ua }
+}
+
+/**
+ * Once `remoteAddress` has been read, node's net.Socket keeps getpeername's answer (an object and
+ * its address string, ~90 bytes) for the socket's life. A gateway socket lives for hours and the
+ * registry already holds its address (shared per IP): the cached copy is dropped, and a later
+ * `remoteAddress` asks the kernel again. `_peername` is node's internal name for that cache
+ * (lib/net.js); test/gateway-socket-memory.test.ts fails if a node release renames it.
+ */
+export function forgetPeerName(socket: Duplex): void {
+  const s = socket as Duplex & { _peername?: unknown }
+  if (s._peername !== undefined) s._peername = undefined
 }
