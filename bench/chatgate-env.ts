@@ -1,3 +1,8 @@
+import { loadConfig } from '../src/config.js'
+
+/** chatgate's default HEARTBEAT_MS, read from its config; bare ws pings at the same period in the held-connection scenario. */
+export const DEFAULT_HEARTBEAT_MS = loadConfig({}).heartbeatMs
+
 /**
  * The environment chatgate runs with in the benchmark (see src/config.ts for every name). Caps
  * that protect production from one client are raised, because the load generator is one client

@@ -1,6 +1,6 @@
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { chatgateEnv } from '../chatgate-env.js'
+import { chatgateEnv, DEFAULT_HEARTBEAT_MS } from '../chatgate-env.js'
 import type { ClientCredential, TargetSpec } from '../client/dial.js'
 import type { Fixture } from '../fixtures.js'
 import type { Placement } from '../machine.js'
@@ -51,7 +51,13 @@ export function startOn(
     kind,
     dbPath: file,
     cpu: ctx.placement.serverCpu,
-    env: kind === 'chatgate' ? { ...chatgateEnv(options), ...options.env } : {},
+    // Bare ws runs the heartbeat of ws's README at chatgate's default period when chatgate runs with its default.
+    env:
+      kind === 'chatgate'
+        ? { ...chatgateEnv(options), ...options.env }
+        : kind === 'ws' && options.defaultHeartbeat
+          ? { HEARTBEAT_MS: String(DEFAULT_HEARTBEAT_MS) }
+          : {},
     ...(options.port ? { port: options.port } : {}),
     ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
     // One folder per server kind, so that chatgate's profile can be read next to the references'.

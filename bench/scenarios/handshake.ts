@@ -59,7 +59,7 @@ export async function handshakeScenario(ctx: RunContext): Promise<Row[]> {
         ctx.log(`  ${serverLabel[kind]}: ${reason(e)}`)
       }
     }
-    for (let rep = 0; rep < ctx.profile.reps; rep++) {
+    for (let rep = 0; rep < ctx.profile.handshake.reps; rep++) {
       const order = kinds.map((_, i) => kinds[(i + rep) % kinds.length]!)
       for (const kind of order) {
         const server = servers.get(kind)
