@@ -2,9 +2,12 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type WebSocket, WebSocketServer } from 'ws'
+import WebSocketClient, { type WebSocket, WebSocketServer } from 'ws'
 import type { ChatgateError } from '../src/client/errors.js'
 import { PING_FRAME, revokedFrame, welcomeFrame } from '../src/gateway/frames.js'
+import { ChatgateClient as BaseClient } from '../src/client/client.js'
+import type { SocketLike } from '../src/client/socket.js'
+import { SUBPROTOCOL } from '../src/gateway/subprotocol.js'
 import { ChatgateClient, failOnUnhandledRejection, nextEvent } from './helpers/client.js'
 import { waitFor } from './helpers/wait-for.js'
 
@@ -17,6 +20,8 @@ import { waitFor } from './helpers/wait-for.js'
 interface Script {
   /** Refuse the upgrade with this status; else accept. */
   refuse?: number
+  /** The refusal's own Retry-After header. */
+  refuseRetryAfter?: string
   /** The `GET /session` probe's answer. */
   probe?: { status: number; retryAfter?: string }
   onSocket?: (ws: WebSocket) => void
@@ -48,7 +53,8 @@ test.before(async () => {
     // The SDK may reset a refused socket before reading the answer (seen under load): not a test failure.
     socket.on('error', () => socket.destroy())
     if (script.refuse) {
-      socket.end(`HTTP/1.1 ${script.refuse} No\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`)
+      const retry = script.refuseRetryAfter ? `retry-after: ${script.refuseRetryAfter}\r\n` : ''
+      socket.end(`HTTP/1.1 ${script.refuse} No\r\n${retry}content-length: 0\r\nconnection: close\r\n\r\n`)
       return
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -65,9 +71,22 @@ test.after(async () => {
   assert.equal(unhandled, [])
 })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const clients: ChatgateClient[] = []
+const clients: BaseClient[] = []
 function client(baseMs = 20) {
   const c = new ChatgateClient({ baseUrl: base, reconnect: { baseMs } })
+  c.restore({ username: 'ann', token: 'tok' })
+  clients.push(c)
+  return c
+}
+/** A client whose transport, like a browser's, cannot see a refused upgrade's answer (only 1006). */
+function blindClient(baseMs = 20) {
+  const c = new BaseClient(
+    { baseUrl: base, reconnect: { baseMs } },
+    {
+      openSocket: (url, { token, username }) =>
+        new WebSocketClient(url, [SUBPROTOCOL], { headers: { Token: token, Username: username } }) as unknown as SocketLike,
+    },
+  )
   c.restore({ username: 'ann', token: 'tok' })
   clients.push(c)
   return c
@@ -132,9 +151,9 @@ test('close table › a revoked frame followed by a lost close frame (1006) shou
   assert.is(upgrades.length, 1)
 })
 
-test('close table › a refused upgrade whose probe says 503 Retry-After should wait that long, one probe per refusal', async () => {
+test('close table › blind to the refusal (a browser): a probe that says 503 Retry-After should make it wait that long, one probe per refusal', async () => {
   script = { refuse: 503, probe: { status: 503, retryAfter: '1' } }
-  const conn = client().connect()
+  const conn = blindClient().connect()
   await waitFor(() => upgrades.length >= 2, 5_000, 'the second upgrade')
   assert.ok(probes.length >= 1, 'the refusal was probed')
   const waited = upgrades[1]! - probes[0]!
@@ -145,22 +164,65 @@ test('close table › a refused upgrade whose probe says 503 Retry-After should 
   conn.close()
 })
 
-test('close table › a refused upgrade whose probe says 429 Retry-After should wait that long', async () => {
+test('close table › blind to the refusal (a browser): a probe that says 429 Retry-After should make it wait that long', async () => {
   script = { refuse: 429, probe: { status: 429, retryAfter: '1' } }
-  const conn = client().connect()
+  const conn = blindClient().connect()
   await waitFor(() => upgrades.length >= 2, 5_000, 'the second upgrade')
   assert.ok(upgrades[1]! - probes[0]! >= 950)
   conn.close()
 })
 
-test('close table › a refused upgrade whose probe succeeds should back off and try again, never ending', async () => {
+test('close table › blind to the refusal (a browser): a probe that succeeds should make it back off and try again, never ending', async () => {
   script = { refuse: 409 }
-  const conn = client().connect()
+  const conn = blindClient().connect()
   await waitFor(() => upgrades.length >= 3, 5_000, 'three upgrades')
   assert.is(conn.state, 'reconnecting')
   conn.close()
   await sleep(100)
   assert.ok(probes.length >= 2 && probes.length <= upgrades.length, `${probes.length} probes for ${upgrades.length} refusals`)
+})
+
+for (const status of [503, 429]) {
+  test(`close table › in Node, an upgrade refused ${status} with Retry-After should wait that long, with no GET /session probe`, async () => {
+    script = { refuse: status, refuseRetryAfter: '1', probe: { status: 500 } }
+    const conn = client().connect()
+    await waitFor(() => upgrades.length >= 2, 5_000, 'the second upgrade')
+    const waited = upgrades[1]! - upgrades[0]!
+    assert.ok(waited >= 950, `waited ${waited} ms, Retry-After said 1 s`)
+    assert.is(probes.length, 0, 'the status was read from the refusal itself')
+    script = {}
+    await nextEvent(conn, 'welcome')
+    assert.is(probes.length, 0)
+    conn.close()
+  })
+}
+
+test('close table › in Node, an upgrade refused 401 should end unauthorized and drop the credentials, with no probe and no second attempt', async () => {
+  script = { refuse: 401, probe: { status: 200 } }
+  const c = client()
+  const conn = c.connect()
+  assert.equal(await nextEvent(conn, 'ended'), { reason: 'unauthorized', code: 1006 })
+  assert.is(c.credentials, null)
+  await sleep(300) // a reconnect would come within 20 ms
+  assert.is(upgrades.length, 1)
+  assert.is(probes.length, 0)
+})
+
+test('close table › in Node, an upgrade refused with another status (409) should back off and try again, never ending, with no probe', async () => {
+  script = { refuse: 409, probe: { status: 401 } }
+  const conn = client().connect()
+  await waitFor(() => upgrades.length >= 3, 5_000, 'three upgrades')
+  assert.is(conn.state, 'reconnecting')
+  conn.close()
+  assert.is(probes.length, 0)
+})
+
+test('close table › in Node, a refused upgrade without Retry-After should fall back to the jittered backoff', async () => {
+  script = { refuse: 503 }
+  const conn = client().connect()
+  await waitFor(() => upgrades.length >= 3, 5_000, 'three upgrades within the 20 ms backoff, not a Retry-After wait')
+  assert.is(probes.length, 0)
+  conn.close()
 })
 
 test('close table › frames the SDK does not understand should be error events, the socket staying open', async () => {

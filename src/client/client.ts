@@ -1,5 +1,5 @@
 import type { SessionView } from '../views.js'
-import { Connection, type ProbeResult, type ReconnectOptions } from './connection.js'
+import { Connection, type ProbeResult, type ReconnectOptions, refusalResult } from './connection.js'
 import { ChatgateError } from './errors.js'
 import { type CallApi, type Credentials, createApiCaller } from './http.js'
 import { type OnOnline, type OpenSocket, realTimers, type Timers } from './socket.js'
@@ -18,6 +18,8 @@ export interface ClientOptions {
 export interface Transport {
   openSocket: OpenSocket
   onOnline?: OnOnline
+  /** The sockets it opens carry a refused upgrade's answer (`SocketLike.refusal`): no `GET /session` probe. */
+  seesRefusals?: boolean
 }
 
 export interface LoginInput {
@@ -122,6 +124,7 @@ export class ChatgateClient {
         this.#credentials = null
       },
       probeSession: () => this.#probe(),
+      seesRefusals: this.#transport.seesRefusals ?? false,
       timers: this.#options.timers ?? realTimers,
       reconnect: this.#options.reconnect ?? {},
       heartbeatMs: this.#options.heartbeatMs ?? 30_000,
@@ -146,9 +149,7 @@ export class ChatgateClient {
       return { kind: 'retry' }
     } catch (e) {
       const err = e as ChatgateError
-      if (err.status === 401) return { kind: 'unauthorized' }
-      if (err.status === 429 || err.status === 503) return { kind: 'wait', ms: err.retryAfter === undefined ? undefined : err.retryAfter * 1000 }
-      return { kind: 'retry' }
+      return refusalResult(err.status, err.retryAfter)
     }
   }
 }

@@ -22,8 +22,15 @@ export interface ConnectionEvents {
   error: ChatgateError
 }
 
-/** What a refused upgrade's `GET /session` probe found. */
+/** What a refused upgrade means for the client: its own answer (Node) or a `GET /session` probe's (browser). */
 export type ProbeResult = { kind: 'unauthorized' } | { kind: 'wait'; ms: number | undefined } | { kind: 'retry' }
+
+/** The close table's row for a refusal's status: 401 stop, 429/503 wait `Retry-After`, anything else back off. */
+export function refusalResult(status: number, retryAfterSec: number | undefined): ProbeResult {
+  if (status === 401) return { kind: 'unauthorized' }
+  if (status === 429 || status === 503) return { kind: 'wait', ms: retryAfterSec === undefined ? undefined : retryAfterSec * 1000 }
+  return { kind: 'retry' }
+}
 
 /** Reconnect timings (CLIENT.md: 0.5 s base, 30 s cap, reset after 60 s open). */
 export interface ReconnectOptions {
@@ -40,6 +47,11 @@ export interface ConnectionDeps {
   credentials(): Credentials | null
   dropCredentials(): void
   probeSession(): Promise<ProbeResult>
+  /**
+   * True when the transport reads a refused upgrade's answer itself (Node: `socket.refusal`): a
+   * 1006 before `open` then needs no probe. A browser's cannot, and asks `GET /session`.
+   */
+  seesRefusals?: boolean
   timers: Timers
   reconnect: ReconnectOptions
   /** The heartbeat period assumed until a welcome names the server's. */
@@ -241,7 +253,9 @@ export class Connection extends Emitter<ConnectionEvents> {
     // A 45xx announced by a `revoked` frame counts even when the close frame itself was lost.
     const effective = code === ABNORMAL && this.#announced !== undefined ? this.#announced : code
     if (effective === ABNORMAL && !this.#opened && !silent) {
-      this.#probe()
+      if (!this.#d.seesRefusals) this.#probe()
+      else if (socket.refusal) this.#refused(refusalResult(socket.refusal.status, socket.refusal.retryAfterSec))
+      else this.#scheduleReconnect() // no HTTP answer at all: the network, as 1006
       return
     }
     const action = closeAction(effective)
@@ -257,16 +271,20 @@ export class Connection extends Emitter<ConnectionEvents> {
   #probe(): void {
     this.#setState('reconnecting')
     this.#d.probeSession().then(
-      (result) => {
-        if (this.#state === 'ended') return
-        if (result.kind === 'unauthorized') {
-          this.#d.dropCredentials()
-          return this.#end('unauthorized', ABNORMAL)
-        }
-        this.#scheduleReconnect(result.kind === 'wait' ? result.ms : undefined)
-      },
+      (result) => this.#refused(result),
       () => this.#state !== 'ended' && this.#scheduleReconnect(),
     )
+  }
+
+  /** Acts on what a refusal meant: end unauthorized (credentials dropped), or reconnect after its wait. */
+  #refused(result: ProbeResult): void {
+    if (this.#state === 'ended') return
+    if (result.kind === 'unauthorized') {
+      this.#d.dropCredentials()
+      this.#end('unauthorized', ABNORMAL)
+      return
+    }
+    this.#scheduleReconnect(result.kind === 'wait' ? result.ms : undefined)
   }
 
   #scheduleReconnect(waitMs?: number): void {

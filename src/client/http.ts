@@ -33,8 +33,7 @@ export function createApiCaller(baseUrl: string, fetchImpl: typeof fetch): CallA
     } catch (e) {
       throw new ChatgateError(0, 'NETWORK', `${method} ${path}: ${(e as Error)?.message ?? e}`)
     }
-    const retry = Number(res.headers.get('retry-after') ?? Number.NaN)
-    const retryAfter = Number.isFinite(retry) && retry >= 0 ? retry : undefined
+    const retryAfter = parseRetryAfter(res.headers.get('retry-after'))
     let envelope: { error?: unknown; error_info?: { error_code?: unknown; description?: unknown }; result?: unknown } | null = null
     try {
       envelope = JSON.parse(text)
@@ -50,4 +49,10 @@ export function createApiCaller(baseUrl: string, fetchImpl: typeof fetch): CallA
     }
     return envelope.result as T
   }
+}
+
+/** `Retry-After` in seconds (chatgate sends delta-seconds); undefined when absent or not a number. */
+export function parseRetryAfter(value: string | null | undefined): number | undefined {
+  const n = Number(value ?? Number.NaN)
+  return Number.isFinite(n) && n >= 0 ? n : undefined
 }

@@ -10,6 +10,17 @@ export interface SocketLike {
   close(code?: number): void
   /** Drops the socket without a closing handshake (ws only; a browser has no such call). */
   terminate?(): void
+  /**
+   * A refused upgrade's own answer, set before `onclose` by a transport that can read it (Node's
+   * `ws`); a browser sees only 1006 and never sets it.
+   */
+  refusal?: Refusal
+}
+
+/** The HTTP answer to an upgrade that was refused: its status and `Retry-After` (seconds). */
+export interface Refusal {
+  status: number
+  retryAfterSec: number | undefined
 }
 
 /** How an environment opens `/ws` with credentials: subprotocols in a browser, headers in Node. */
