@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { causeOf, retryDelay } from '../bench/client/storm.js'
+import { causeOf, retryAfterMsOf, retryDelay } from '../bench/client/storm.js'
 import { SOURCE_ADDRESSES, splitEvenly } from '../bench/fleet.js'
 import { errorLines } from '../bench/processes.js'
 import { holdSizes } from '../bench/scenarios/hold.js'
@@ -35,6 +35,12 @@ test('bench storm › a failed dial should be counted by its cause', () => {
   assert.is(causeOf('closed with 1001 before the welcome'), 'close 1001')
   assert.is(causeOf('no welcome within 15000 ms'), 'timeout')
   assert.is(causeOf('something else'), 'other')
+})
+
+test('bench storm › a refusal’s Retry-After should be read from the dial error’s copy of the answer', () => {
+  const refused = 'upgrade refused: HTTP/1.1 503 Service Unavailable | Retry-After: 2 | Content-Type: application/json | | {"error":true}'
+  assert.is(retryAfterMsOf(refused), 2000)
+  assert.is(retryAfterMsOf('upgrade refused: HTTP/1.1 503 Service Unavailable | Content-Type: application/json | | {}'), undefined)
 })
 
 test('bench fleet › credentials should be split into contiguous near-equal parts, addresses spread', () => {

@@ -3,8 +3,6 @@ import { Agent, request } from 'node:http'
 export interface HttpAnswer {
   status: number
   body: string
-  /** Seconds of the `Retry-After` header, when the answer had one. */
-  retryAfter?: number
 }
 
 /** No request in a benchmark may hang the run. */
@@ -19,8 +17,7 @@ export function httpCall(agent: Agent, base: string, method: string, path: strin
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (d: string) => (text += d))
-      const retryAfter = Number(res.headers['retry-after'] ?? Number.NaN)
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, ...(Number.isFinite(retryAfter) ? { retryAfter } : {}) }))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
       res.on('error', reject)
     })
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${REQUEST_TIMEOUT_MS} ms`)))

@@ -1,6 +1,4 @@
-import { Agent } from 'node:http'
 import { dial, type ClientCredential, type Conn, type TargetSpec } from './dial.js'
-import { httpCall } from './http.js'
 
 /** How a client waits before its next attempt after a lost connection or a refusal. */
 export type RetryRule =
@@ -33,9 +31,7 @@ export interface StormStatus {
   refusals: Record<string, number>
   /** Sockets the server closed before the mark (nothing should be lost while the node runs). */
   lostBeforeMark: number
-  /** The SDK's `GET /session` probes after refused upgrades, by answer. */
-  probes: Record<string, number>
-  /** Clients that stopped for good (a probe answered 401). */
+  /** Clients that stopped for good (an upgrade refused 401). */
   stopped: number
 }
 
@@ -48,7 +44,7 @@ interface Client {
   backAt: number | null
   lostAfterMark: boolean
   timer: NodeJS.Timeout | null
-  /** Stopped for good: a probe said the credentials are no longer valid. */
+  /** Stopped for good: a refusal said the credentials are no longer valid. */
   ended: boolean
 }
 
@@ -57,33 +53,12 @@ let rule: RetryRule = { kind: 'fixed', delayMs: 1000 }
 let markAt = Number.POSITIVE_INFINITY
 let stopped = true
 let refusals: Record<string, number> = {}
-/** Answers to the probes after refused upgrades, by status (`failed`: no answer). */
-let probes: Record<string, number> = {}
 let lostBeforeMark = 0
-/** One shared agent for the refusal probes (no keep-alive: each probe is one short connection, as a page's fetch would often be). */
-const probeAgent = new Agent({ keepAlive: false })
 
-/**
- * What the client SDK does after a refused upgrade (src/client/connection.ts, decision 0305): one
- * `GET /session` with the same credentials; 429/503 → wait its Retry-After (or back off without
- * one); 401 → stop for good; anything else or no answer → the backoff. Every answer is counted in
- * `probes` by status (`failed`: no answer).
- */
-async function probeAfterRefusal(c: Client): Promise<number | undefined | 'stop'> {
-  try {
-    const url = new URL(c.target.url)
-    const base = `http://${url.host}`
-    const res = await httpCall(probeAgent, base, 'GET', '/session', { token: c.cred.token, username: c.cred.username })
-    count(probes, String(res.status))
-    if (res.status === 401) return 'stop'
-    if (res.status === 429 || res.status === 503) {
-      return res.retryAfter === undefined ? undefined : res.retryAfter * 1000
-    }
-    return undefined
-  } catch {
-    count(probes, 'failed')
-    return undefined
-  }
+/** A refusal's `Retry-After` in ms, read from the dial error's copy of the answer (wire.ts keeps its head). */
+export function retryAfterMsOf(message: string): number | undefined {
+  const m = /retry-after:\s*(\d+)/i.exec(message)
+  return m ? Number(m[1]) * 1000 : undefined
 }
 
 /** One more under `key`. */
@@ -140,17 +115,18 @@ async function connect(c: Client): Promise<void> {
       schedule(c)
     })
   } catch (e) {
-    const cause = causeOf(e instanceof Error ? e.message : String(e))
+    const message = e instanceof Error ? e.message : String(e)
+    const cause = causeOf(message)
     count(refusals, cause)
-    // The SDK's rule probes after an upgrade refused with an HTTP answer (a browser sees only 1006);
-    // the naive fixed-delay client just retries.
+    // What the Node SDK does with an upgrade refused with an HTTP answer (src/client/connection.ts,
+    // decision 0354): 401 → stop for good; 429/503 → its Retry-After (the backoff without one);
+    // anything else → the backoff. The naive fixed-delay client just retries.
     if (rule.kind === 'jitter' && /^\d{3}$/.test(cause)) {
-      const wait = await probeAfterRefusal(c)
-      if (wait === 'stop') {
+      if (cause === '401') {
         c.ended = true
         return
       }
-      schedule(c, wait)
+      schedule(c, cause === '429' || cause === '503' ? retryAfterMsOf(message) : undefined)
       return
     }
     schedule(c)
@@ -164,7 +140,6 @@ export async function startStorm(job: StormStartJob): Promise<StormStatus> {
   rule = job.rule
   markAt = Number.POSITIVE_INFINITY
   refusals = {}
-  probes = {}
   lostBeforeMark = 0
   clients = job.credentials.map((cred, i) => ({
     cred,
@@ -199,7 +174,6 @@ export function stormStatus(): StormStatus {
     lostAfterMark: clients.filter((c) => c.lostAfterMark).length,
     refusals: { ...refusals },
     lostBeforeMark,
-    probes: { ...probes },
     stopped: clients.filter((c) => c.ended).length,
   }
 }

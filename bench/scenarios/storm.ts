@@ -16,8 +16,6 @@ interface StormOutcome {
   /** Clients without a socket when the runner stopped watching. */
   withoutSocket: number
   refusals: Record<string, number>
-  /** The SDK's probes after refused upgrades, by answer. */
-  probes: Record<string, number>
   healthzP99: number
   healthzFailed: number
   /** Seconds from SIGTERM to the new node's first /healthz 200. */
@@ -53,7 +51,6 @@ async function statusOf(fleet: FleetMember[]): Promise<StormStatus> {
     lostAfterMark: sum(all.map((s) => s.lostAfterMark)),
     refusals: addCounts(all.map((s) => s.refusals)),
     lostBeforeMark: sum(all.map((s) => s.lostBeforeMark)),
-    probes: addCounts(all.map((s) => s.probes)),
     stopped: sum(all.map((s) => s.stopped)),
   }
 }
@@ -117,7 +114,7 @@ async function storm(ctx: RunContext, fleet: FleetMember[], rule: RetryRule, nam
     const logged = [...errorsBefore, ...server.loggedErrors()]
     if (logged.length > 0) throw new Error(`chatgate logged an error: ${logged[0]!.slice(0, 120)}`)
     if (st.lostBeforeMark > 0) throw new Error(`${st.lostBeforeMark} sockets were lost before the restart`)
-    if (st.stopped > 0) throw new Error(`${st.stopped} clients stopped for good (their probe after a refusal answered 401)`)
+    if (st.stopped > 0) throw new Error(`${st.stopped} clients stopped for good (an upgrade refused 401)`)
     const back = st.backAt.map((t) => (t - readyAt) / 1000)
     const withoutSocket = p.clients - st.connected
     const outcome: StormOutcome = {
@@ -126,14 +123,13 @@ async function storm(ctx: RunContext, fleet: FleetMember[], rule: RetryRule, nam
       to100: withoutSocket === 0 && back.length === p.clients ? Math.max(...back) : Number.NaN,
       withoutSocket,
       refusals: st.refusals,
-      probes: st.probes,
       healthzP99: healthz.p99,
       healthzFailed: healthz.failed,
       downS: (readyAt - mark) / 1000,
     }
     ctx.log(
       `  ${name}: node down ${outcome.downS.toFixed(1)} s; back after its first /healthz 200: 99% ${outcome.to99.toFixed(2)} s, 100% ${outcome.to100.toFixed(2)} s; ` +
-        `${withoutSocket} without a socket; refusals ${JSON.stringify(outcome.refusals)}; probes after refusals ${JSON.stringify(outcome.probes)}; ` +
+        `${withoutSocket} without a socket; refusals ${JSON.stringify(outcome.refusals)}; ` +
         `/healthz p99 ${healthz.p99.toFixed(2)} ms (${healthz.count} probes, ${healthz.failed} failed)`,
     )
     ctx.log(`  ${name}: clients back per second after the first /healthz 200: ${perSecond(back).join(' ')}`)
