@@ -1,3 +1,4 @@
+import { refusalResult } from '../../src/client/connection.js'
 import { dial, type ClientCredential, type Conn, type TargetSpec } from './dial.js'
 
 /** How a client waits before its next attempt after a lost connection or a refusal. */
@@ -118,15 +119,16 @@ async function connect(c: Client): Promise<void> {
     const message = e instanceof Error ? e.message : String(e)
     const cause = causeOf(message)
     count(refusals, cause)
-    // What the Node SDK does with an upgrade refused with an HTTP answer (src/client/connection.ts,
-    // decision 0354): 401 → stop for good; 429/503 → its Retry-After (the backoff without one);
-    // anything else → the backoff. The naive fixed-delay client just retries.
+    // An upgrade refused with an HTTP answer follows the Node SDK's own rule (refusalResult,
+    // decision 0354): stop for good, wait the refusal's Retry-After, or back off. The naive
+    // fixed-delay client just retries.
     if (rule.kind === 'jitter' && /^\d{3}$/.test(cause)) {
-      if (cause === '401') {
+      const refusal = refusalResult(Number(cause), undefined)
+      if (refusal.kind === 'unauthorized') {
         c.ended = true
         return
       }
-      schedule(c, cause === '429' || cause === '503' ? retryAfterMsOf(message) : undefined)
+      schedule(c, refusal.kind === 'wait' ? retryAfterMsOf(message) : undefined)
       return
     }
     schedule(c)

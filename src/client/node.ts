@@ -14,8 +14,8 @@ const nodeTransport: Transport = {
     const ws = new WebSocket(url, [SUBPROTOCOL], { headers: { Token: token, Username: username } })
     const socket = ws as unknown as SocketLike
     ws.on('unexpected-response', (_req, res) => {
-      const retryAfter = res.headers['retry-after']
-      socket.refusal = { status: res.statusCode ?? 0, retryAfterSec: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) }
+      // node keeps one Retry-After (it drops duplicates of this header).
+      socket.refusal = { status: res.statusCode ?? 0, retryAfterSec: parseRetryAfter(res.headers['retry-after']) }
       res.resume()
       // Still connecting: ws aborts the handshake and closes with 1006, which the connection reads with the refusal.
       ws.terminate()
