@@ -12,8 +12,12 @@ export interface Profile {
    * the default heartbeat by a fleet of `processes` load generators; /healthz probed every `probeEveryMs`.
    */
   hold: { sizes: number[]; holdMs: number; rampConcurrency: number; warmupCycles: number; processes: number; probeEveryMs: number }
-  /** Reconnect storm: clients, fleet size, how long the runner waits for them to come back. */
-  storm: { clients: number; processes: number; rampConcurrency: number; timeoutMs: number; probeEveryMs: number }
+  /**
+   * Reconnect storm: clients, fleet size, how long the runner waits for them to come back, and how
+   * many storms per retry rule (one storm's /healthz p99 rests on a few hundred probes; the same
+   * server read 20–75 ms in three storms in a row).
+   */
+  storm: { clients: number; processes: number; rampConcurrency: number; timeoutMs: number; probeEveryMs: number; reps: number }
   /** Admin device listing over `connectionRows` rows inserted directly. */
   admin: { connectionRows: number; samples: number }
   login: { concurrency: number; durationMs: number; idleMs: number; healthzEveryMs: number; accounts: number }
@@ -27,7 +31,7 @@ export const quick: Profile = {
   reps: 3,
   handshake: { reps: 3, concurrency: 32, warmupMs: 1_000, durationMs: 3_000, maxCount: 100_000, tokenPool: 2_000, libraryCheck: 20 },
   hold: { sizes: [500, 2_000, 4_000], holdMs: 5_000, rampConcurrency: 64, warmupCycles: 300, processes: 2, probeEveryMs: 20 },
-  storm: { clients: 2_000, processes: 2, rampConcurrency: 64, timeoutMs: 45_000, probeEveryMs: 20 },
+  storm: { clients: 2_000, processes: 2, rampConcurrency: 64, timeoutMs: 45_000, probeEveryMs: 20, reps: 1 },
   admin: { connectionRows: 20_000, samples: 200 },
   login: { concurrency: 50, durationMs: 4_000, idleMs: 1_500, healthzEveryMs: 10, accounts: 500 },
   revoke: { samples: 300, warmup: 20 },
@@ -40,7 +44,7 @@ export const full: Profile = {
   reps: 3,
   handshake: { reps: 5, concurrency: 32, warmupMs: 3_000, durationMs: 10_000, maxCount: 1_000_000, tokenPool: 5_000, libraryCheck: 200 },
   hold: { sizes: [2_000, 8_000, -1], holdMs: 60_000, rampConcurrency: 128, warmupCycles: 1_000, processes: 4, probeEveryMs: 20 },
-  storm: { clients: 15_000, processes: 4, rampConcurrency: 128, timeoutMs: 90_000, probeEveryMs: 20 },
+  storm: { clients: 15_000, processes: 4, rampConcurrency: 128, timeoutMs: 90_000, probeEveryMs: 20, reps: 3 },
   admin: { connectionRows: 100_000, samples: 1_000 },
   login: { concurrency: 50, durationMs: 10_000, idleMs: 5_000, healthzEveryMs: 10, accounts: 2_000 },
   revoke: { samples: 1_000, warmup: 50 },
@@ -54,7 +58,7 @@ export const tiny: Profile = {
   reps: 1,
   handshake: { reps: 1, concurrency: 4, warmupMs: 100, durationMs: 300, maxCount: 300, tokenPool: 50, libraryCheck: 3 },
   hold: { sizes: [50, 100], holdMs: 500, rampConcurrency: 16, warmupCycles: 20, processes: 2, probeEveryMs: 20 },
-  storm: { clients: 50, processes: 2, rampConcurrency: 16, timeoutMs: 30_000, probeEveryMs: 20 },
+  storm: { clients: 50, processes: 2, rampConcurrency: 16, timeoutMs: 30_000, probeEveryMs: 20, reps: 1 },
   admin: { connectionRows: 500, samples: 20 },
   login: { concurrency: 5, durationMs: 500, idleMs: 200, healthzEveryMs: 10, accounts: 20 },
   revoke: { samples: 10, warmup: 2 },

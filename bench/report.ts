@@ -5,6 +5,11 @@ export interface Target {
   on: 'ratio' | 'value'
   op: '>=' | '<=' | '<'
   limit: number
+  /**
+   * Judged on the worst repetition instead of the median (a value target only): for guarantees
+   * every repetition must keep, such as every client back within the bound.
+   */
+  worst?: boolean
 }
 
 /** One line of the results table. */
@@ -33,9 +38,10 @@ export function ratioOf(row: Row): number | null {
 /** true/false when the target applies and both sides were measured; null otherwise. */
 export function meetsTarget(row: Row): boolean | null {
   if (!row.target) return null
-  const x = row.target.on === 'ratio' ? ratioOf(row) : (row.value?.median ?? null)
+  const { op, limit, worst } = row.target
+  const v = row.value
+  const x = row.target.on === 'ratio' ? ratioOf(row) : !v ? null : worst ? (op === '>=' ? v.min : v.max) : v.median
   if (x === null || !Number.isFinite(x)) return null
-  const { op, limit } = row.target
   return op === '>=' ? x >= limit : op === '<=' ? x <= limit : x < limit
 }
 
@@ -52,7 +58,7 @@ export function formatSpread(s: Spread | null | undefined, digits = 0): string {
 function formatTarget(t: Target | undefined): string {
   if (!t) return '–'
   const op = t.op === '>=' ? '≥' : t.op === '<=' ? '≤' : '<'
-  return t.on === 'ratio' ? `${op} ${t.limit}×` : `${op} ${t.limit}`
+  return t.on === 'ratio' ? `${op} ${t.limit}×` : `${op} ${t.limit}${t.worst ? ' (every repetition)' : ''}`
 }
 
 /** The table as Markdown: one line per figure with its reference, ratio, target and verdict; notes as footnotes below. */

@@ -36,6 +36,18 @@ test('bench report › should hold ratio targets and absolute targets to their l
   assert.is(meetsTarget(row(20, 1, { on: 'value', op: '<', limit: 20 })), false)
 })
 
+test('bench report › a target on every repetition should be judged on the worst one, the others on the median', () => {
+  const reps = (values: number[], target: Row['target']): Row => ({ scenario: 's', metric: 'm', value: spread(values), target })
+  // Median 20 is within the bound, the slowest repetition (31) is not.
+  assert.is(meetsTarget(reps([20, 31, 10], { on: 'value', op: '<=', limit: 30 })), true)
+  assert.is(meetsTarget(reps([20, 31, 10], { on: 'value', op: '<=', limit: 30, worst: true })), false)
+  assert.is(meetsTarget(reps([20, 30, 10], { on: 'value', op: '<=', limit: 30, worst: true })), true)
+  // For a lower bound the worst repetition is the smallest.
+  assert.is(meetsTarget(reps([5, 1, 9], { on: 'value', op: '>=', limit: 2, worst: true })), false)
+  assert.is(meetsTarget(reps([5, 2, 9], { on: 'value', op: '>=', limit: 2, worst: true })), true)
+  assert.ok(renderTable([reps([1, 2, 3], { on: 'value', op: '<=', limit: 0, worst: true })]).includes('≤ 0 (every repetition)'))
+})
+
 test('bench report › should not judge a figure that was not measured', () => {
   const missing: Row = {
     scenario: 's',
