@@ -46,6 +46,8 @@ export interface MemorySample {
   heapTotal: number
   external: number
   arrayBuffers: number
+  /** Bytes V8's young generation holds in memory (part of `rss` and `rssAnon`; see bench/servers/probe.js). */
+  young: number
 }
 
 export interface RunningServer {
@@ -196,7 +198,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     async memory() {
       const m = await call<MemorySample & { gc: boolean }>({ type: 'memory' })
       if (!m.gc) throw new Error('the server was started without --expose-gc')
-      return { rss: m.rss, rssAnon: rssAnonOf(child.pid!), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }
+      return {
+        rss: m.rss,
+        rssAnon: rssAnonOf(child.pid!),
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+        young: m.young,
+      }
     },
     async cpuTime() {
       return call<CpuTime>({ type: 'cpu' })
