@@ -17,6 +17,7 @@ import type { EventDeliverer } from '../cluster/push.js'
 import type { Store } from '../store/types.js'
 import { CloseCode } from './close-codes.js'
 import { GatewaySocket, LiveConnection, type ConnectionHooks, type EndCause } from './connection.js'
+import { skipRedundantReceiverEnds } from './receiver-end.js'
 import { selectSubprotocol } from './credentials.js'
 import { withLocalCounts } from './device-list.js'
 import { DeviceNotifier } from './device-notifier.js'
@@ -112,6 +113,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       socket.destroy()
     })
   const nodeId = config.nodeId ?? hostname()
+  skipRedundantReceiverEnds()
   const rows = new ConnectionRowWriter({ store, log })
   const registry = new Registry(nodeId, rows)
   const options = {
