@@ -8,7 +8,7 @@ type End = Writable['end']
  * no callback waits for the outcome. ws ends a socket's Receiver when the peer's close frame
  * arrives, then twice more when the peer's FIN and the socket's close follow (`socketOnEnd`,
  * `socketOnClose`); each later call made node build an ERR_STREAM_ALREADY_FINISHED error with a
- * full stack trace and drop it. That was 5–6% of the gateway's CPU per handshake in bench
+ * full stack trace and drop it: 6–9% of the main thread's samples in bench
  * scenario 1 (decision 0356). With a callback, or on a stream still open, the original runs
  * unchanged.
  */
