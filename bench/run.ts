@@ -52,7 +52,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`)
 
 const scenarios: { id: string; title: string; run: Scenario }[] = [
   { id: '1', title: 'handshake throughput and latency: chatgate vs bare ws vs Socket.IO', run: handshakeScenario },
-  { id: '2', title: 'held connections: memory, idle CPU and /healthz per size, chatgate vs bare ws', run: holdScenario },
+  { id: '2', title: 'held connections: memory, idle CPU and /healthz per size, chatgate vs bare ws (and the same-work server)', run: holdScenario },
   { id: '3', title: 'login throughput and /healthz p99 during the login burst', run: loginScenario },
   { id: '4', title: 'revoke → close-frame latency', run: revokeScenario },
   { id: '5', title: `handshake latency at ${profile.rows.sizes.map((n) => n.toLocaleString('en-US')).join(' / ')} session rows`, run: rowsScenario },

@@ -51,11 +51,11 @@ export function startOn(
     kind,
     dbPath: file,
     cpu: ctx.placement.serverCpu,
-    // Bare ws runs the heartbeat of ws's README at chatgate's default period when chatgate runs with its default.
+    // Bare ws and the same-work server run the heartbeat of ws's README at chatgate's default period when chatgate runs with its default.
     env:
       kind === 'chatgate'
         ? { ...chatgateEnv(options), ...options.env }
-        : kind === 'ws' && options.defaultHeartbeat
+        : (kind === 'ws' || kind === 'samework') && options.defaultHeartbeat
           ? { HEARTBEAT_MS: String(DEFAULT_HEARTBEAT_MS) }
           : {},
     ...(options.port ? { port: options.port } : {}),

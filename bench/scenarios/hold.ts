@@ -8,7 +8,12 @@ import { spreadOrNull, type Row } from '../report.js'
 import { fitLine } from '../stats.js'
 import { asClientCredentials, reason, startOn, targetOf, type RunContext } from './context.js'
 
-const kinds: ServerKind[] = ['chatgate', 'ws']
+/**
+ * Bare ws is the yardstick of the targets; the same-work server (which also reads each session and
+ * writes a connection row into the same SQLite store) shows how much of chatgate's memory over
+ * bare ws is the contract's own storage rather than the gateway's tracking.
+ */
+const kinds: ServerKind[] = ['chatgate', 'ws', 'samework']
 
 /**
  * V8 grows and shrinks its young generation with the allocation rate: after the warm-up of
@@ -57,7 +62,7 @@ const label = (n: number) => (n < 1000 ? String(n) : `${(n / 1000).toLocaleStrin
 
 /**
  * Scenario 2: held connections. For each size (2k, 8k and the most the open-files limit allows
- * in --full), chatgate and bare ws in turn: a fresh server with the default heartbeat, a warm-up,
+ * in --full), chatgate, bare ws and the same-work server in turn: a fresh server with the default heartbeat, a warm-up,
  * a baseline after a full GC, the sockets opened by a fleet of load-generator processes dialing
  * from 127.0.0.2–9 and held: the server's CPU over the first half of the hold (idle: heartbeats
  * and periodic tasks only), /healthz probed by the runner over the second half, and memory after
@@ -77,8 +82,8 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
   const fleet = await startFleet(p.processes, ctx.placement.clientCpu)
   try {
     for (const [i, size] of sizes.entries()) {
-      // Alternate which server goes first, so neither always meets the same background load.
-      const order = i % 2 === 0 ? kinds : [...kinds].reverse()
+      // Rotate which server goes first, so none always meets the same background load.
+      const order = kinds.map((_, j) => kinds[(i + j) % kinds.length]!)
       for (const kind of order) {
         let server: RunningServer | undefined
         try {
@@ -165,7 +170,8 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
     const s = sampleOf(kind, size)
     return s ? spreadOrNull([pick(s)]) : null
   }
-  const note = (size: number) => errors.get(key('chatgate', size)) ?? errors.get(key('ws', size))
+  const note = (size: number, reference: ServerKind = 'ws') => errors.get(key('chatgate', size)) ?? errors.get(key(reference, size))
+  const perConn = (pick: (s: Sample) => number) => (s: Sample) => pick(s) / s.size / 1024
   const rows: Row[] = []
   for (const size of sizes) {
     const top = size === largest
@@ -194,6 +200,44 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
         reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.heapGrowth / s.size / 1024) },
         digits: 2,
         note: note(size),
+      },
+      {
+        scenario: '2 held',
+        metric: `RSS KiB per held connection at ${label(size)} (V8's young generation left out)`,
+        value: fig(
+          'chatgate',
+          size,
+          perConn((s) => s.rssGrowth),
+        ),
+        reference: {
+          label: serverLabel.samework,
+          value: fig(
+            'samework',
+            size,
+            perConn((s) => s.rssGrowth),
+          ),
+        },
+        digits: 2,
+        note: note(size, 'samework'),
+      },
+      {
+        scenario: '2 held',
+        metric: `heap KiB per held connection at ${label(size)}`,
+        value: fig(
+          'chatgate',
+          size,
+          perConn((s) => s.heapGrowth),
+        ),
+        reference: {
+          label: serverLabel.samework,
+          value: fig(
+            'samework',
+            size,
+            perConn((s) => s.heapGrowth),
+          ),
+        },
+        digits: 2,
+        note: note(size, 'samework'),
       },
       {
         scenario: '2 held',
@@ -243,6 +287,14 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
       value: one(fits.get('chatgate') && fits.get('chatgate')!.slope / 1024),
       reference: { label: serverLabel.ws, value: one(fits.get('ws') && fits.get('ws')!.slope / 1024) },
       target: { on: 'ratio', op: '<=', limit: 1.25 },
+      digits: 2,
+      note: fitNote,
+    },
+    {
+      scenario: '2 held',
+      metric: 'fitted RSS slope, KiB per connection',
+      value: one(fits.get('chatgate') && fits.get('chatgate')!.slope / 1024),
+      reference: { label: serverLabel.samework, value: one(fits.get('samework') && fits.get('samework')!.slope / 1024) },
       digits: 2,
       note: fitNote,
     },

@@ -6,7 +6,9 @@
  * a welcome frame with the device list, and one connection row per live connection, written
  * when it opens and removed when it closes (through chatgate's write-behind row writer: the
  * cheapest correct way to keep the rows). No rate limits, caps, registry, liveness, metrics or
- * logging: it is the yardstick for what those cost. `GET /healthz` answers for readiness.
+ * logging: it is the yardstick for what those cost. `GET /healthz` answers for readiness. With
+ * HEARTBEAT_MS set (the held-connection scenario), it pings like bare ws: ws's README heartbeat
+ * (readme-heartbeat.ts).
  */
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
@@ -15,6 +17,7 @@ import { WebSocketServer } from 'ws'
 import { ConnectionRowWriter } from '../../src/gateway/row-writer.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { exitOnSignals, readReferenceEnv } from './env.js'
+import { heartbeatFromEnv, startReadmeHeartbeat } from './readme-heartbeat.js'
 import { lookupWithDevices } from './token-auth.js'
 
 const NODE_ID = 'same-work'
@@ -32,6 +35,8 @@ const server = createServer((req, res) => {
   res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{}')
 })
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 })
+const pingEveryMs = heartbeatFromEnv()
+const heartbeat = pingEveryMs > 0 ? startReadmeHeartbeat(wss, pingEveryMs) : undefined
 
 const refuse = (socket: import('node:stream').Duplex, status: number, body: string) => {
   socket.end(
@@ -58,6 +63,7 @@ server.on('upgrade', (req, socket, head) => {
           connectedAt: now,
         })
         ws.on('close', () => rows.recordClosed(id))
+        heartbeat?.track(ws)
         ws.send(
           JSON.stringify({
             type: 'welcome',
@@ -76,4 +82,7 @@ server.on('upgrade', (req, socket, head) => {
 })
 
 server.listen(port, host)
-exitOnSignals(() => server.close())
+exitOnSignals(() => {
+  heartbeat?.stop()
+  server.close()
+})
