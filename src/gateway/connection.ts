@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import { WebSocket, type RawData } from 'ws'
 import { ABNORMAL_CLOSURE, CloseCode, type CloseName, type TerminalCloseName } from './close-codes.js'
 import { revokedFrame } from './frames.js'
@@ -37,6 +38,17 @@ export interface ConnectionHooks {
   ended(conn: LiveConnection, code: number, cause: EndCause): void
 }
 
+/** The two fields of ws's WebSocket that `GatewaySocket#close` reads (ws 8 keeps them for the socket's life). */
+interface WsInternals {
+  _closeFrameReceived: boolean
+  _socket: Socket | null
+}
+
+/** A `finish` listener shared by every closing socket: our FIN is flushed, the close frames are exchanged. */
+function destroySocket(this: Socket): void {
+  this.destroy()
+}
+
 /**
  * The gateway's WebSocket class (ws's `WebSocket` server option): ws plus one slot, the
  * connection it carries. ws reports a socket's events through `emit`; this class hands `message`,
@@ -47,6 +59,20 @@ export interface ConnectionHooks {
  */
 export class GatewaySocket extends WebSocket {
   conn: LiveConnection | null = null
+
+  /**
+   * ws calls this when either side starts the closing handshake, and again when the peer's close
+   * frame arrives after ours. Once both close frames are exchanged, ws half-closes the TCP
+   * connection and waits for the peer's FIN; when it comes, ws ends the socket a second time and
+   * node builds an ERR_STREAM_ALREADY_FINISHED error nobody reads. The server closes the
+   * connection itself instead, as soon as its own close frame and FIN are flushed (RFC 6455 7.1.1:
+   * the server closes the TCP connection first). Decision 0356.
+   */
+  override close(code?: number, data?: string | Buffer): void {
+    super.close(code, data)
+    const { _closeFrameReceived: received, _socket: socket } = this as unknown as WsInternals
+    if (received && socket && !socket.destroyed && !socket.listeners('finish').includes(destroySocket)) socket.once('finish', destroySocket)
+  }
 
   // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature
   override emit(event: string | symbol, ...args: any[]): boolean {
