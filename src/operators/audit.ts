@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { createId } from '../auth/tokens.js'
+import { randomUUID } from 'node:crypto'
 import type { AuditRow, AuditVia, Store } from '../store/types.js'
 
 /** One operator action as its caller describes it; `details` go to the log line only (never a secret). */
@@ -27,7 +27,21 @@ export interface AuditTrailDeps {
  * not actions and are not recorded here.
  */
 export class AuditTrail {
+  /** How many entries this trail wrote: the start of each id, so entries of one millisecond keep their order. */
+  private written = 0
+
   constructor(private readonly deps: AuditTrailDeps) {}
+
+  /**
+   * The listing is newest first by (`at`, `id`); two actions in one millisecond tie on `at`, so the
+   * id begins with this trail's running count (12 digits: the same order under any collation) and
+   * ends with a UUID for uniqueness across processes. Entries of different nodes in one
+   * millisecond keep no order between them.
+   */
+  private nextId(): string {
+    this.written++
+    return `${String(this.written).padStart(12, '0')}-${randomUUID()}`
+  }
 
   /**
    * Records an action that happened. `countOn` names the live node that counts it in its metrics
@@ -36,7 +50,7 @@ export class AuditTrail {
    */
   async record(action: OperatorAction, countOn: string | null = null): Promise<AuditRow> {
     const entry: AuditRow = {
-      id: createId(),
+      id: this.nextId(),
       at: this.deps.now(),
       actor: action.actor,
       via: action.via,
