@@ -171,74 +171,35 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
     return s ? spreadOrNull([pick(s)]) : null
   }
   const note = (size: number, reference: ServerKind = 'ws') => errors.get(key('chatgate', size)) ?? errors.get(key(reference, size))
-  const perConn = (pick: (s: Sample) => number) => (s: Sample) => pick(s) / s.size / 1024
+  /** A per-connection memory figure (KiB), chatgate against `reference` at `size`. */
+  const perConnection = (reference: ServerKind, size: number, metric: string, bytes: (s: Sample) => number, target?: Row['target']): Row => {
+    const kib = (s: Sample) => bytes(s) / s.size / 1024
+    return {
+      scenario: '2 held',
+      metric,
+      value: fig('chatgate', size, kib),
+      reference: { label: serverLabel[reference], value: fig(reference, size, kib) },
+      target,
+      digits: 2,
+      note: note(size, reference),
+    }
+  }
   const rows: Row[] = []
   for (const size of sizes) {
     const top = size === largest
+    const rss = `RSS KiB per held connection at ${label(size)} (V8's young generation left out)`
+    const heap = `heap KiB per held connection at ${label(size)}`
     rows.push(
-      {
-        scenario: '2 held',
-        metric: `RSS KiB per held connection at ${label(size)} (V8's young generation left out)`,
-        value: fig('chatgate', size, (s) => s.rssGrowth / s.size / 1024),
-        reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.rssGrowth / s.size / 1024) },
-        target: top ? { on: 'ratio', op: '<=', limit: 1.25 } : undefined,
-        digits: 2,
-        note: note(size),
-      },
-      {
-        scenario: '2 held',
-        metric: `private RSS (RssAnon, without file pages or the young generation) KiB per held connection at ${label(size)}`,
-        value: fig('chatgate', size, (s) => s.anonGrowth / s.size / 1024),
-        reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.anonGrowth / s.size / 1024) },
-        digits: 2,
-        note: note(size),
-      },
-      {
-        scenario: '2 held',
-        metric: `heap KiB per held connection at ${label(size)}`,
-        value: fig('chatgate', size, (s) => s.heapGrowth / s.size / 1024),
-        reference: { label: serverLabel.ws, value: fig('ws', size, (s) => s.heapGrowth / s.size / 1024) },
-        digits: 2,
-        note: note(size),
-      },
-      {
-        scenario: '2 held',
-        metric: `RSS KiB per held connection at ${label(size)} (V8's young generation left out)`,
-        value: fig(
-          'chatgate',
-          size,
-          perConn((s) => s.rssGrowth),
-        ),
-        reference: {
-          label: serverLabel.samework,
-          value: fig(
-            'samework',
-            size,
-            perConn((s) => s.rssGrowth),
-          ),
-        },
-        digits: 2,
-        note: note(size, 'samework'),
-      },
-      {
-        scenario: '2 held',
-        metric: `heap KiB per held connection at ${label(size)}`,
-        value: fig(
-          'chatgate',
-          size,
-          perConn((s) => s.heapGrowth),
-        ),
-        reference: {
-          label: serverLabel.samework,
-          value: fig(
-            'samework',
-            size,
-            perConn((s) => s.heapGrowth),
-          ),
-        },
-        digits: 2,
-        note: note(size, 'samework'),
-      },
+      perConnection('ws', size, rss, (s) => s.rssGrowth, top ? { on: 'ratio', op: '<=', limit: 1.25 } : undefined),
+      perConnection(
+        'ws',
+        size,
+        `private RSS (RssAnon, without file pages or the young generation) KiB per held connection at ${label(size)}`,
+        (s) => s.anonGrowth,
+      ),
+      perConnection('ws', size, heap, (s) => s.heapGrowth),
+      perConnection('samework', size, rss, (s) => s.rssGrowth),
+      perConnection('samework', size, heap, (s) => s.heapGrowth),
       {
         scenario: '2 held',
         metric: `idle CPU % of a core holding ${label(size)} (default heartbeat)`,
@@ -275,6 +236,7 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
     ? 'fewer than two sizes measured: no slope'
     : `least squares of the RSS (young generation left out) while holding ${sizes.map(label).join(', ')}; the prediction adds the young generation back`
   const one = (x: number | null | undefined) => (x === undefined || x === null || !Number.isFinite(x) ? null : spreadOrNull([x]))
+  const slopeOf = (kind: ServerKind) => one(fits.get(kind) && fits.get(kind)!.slope / 1024)
   const youngOf = (kind: ServerKind) => Math.max(0, ...samples.get(kind)!.map((s) => s.young))
   const predicted = (kind: ServerKind) => {
     const f = fits.get(kind)
@@ -284,8 +246,8 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
     {
       scenario: '2 held',
       metric: 'fitted RSS slope, KiB per connection',
-      value: one(fits.get('chatgate') && fits.get('chatgate')!.slope / 1024),
-      reference: { label: serverLabel.ws, value: one(fits.get('ws') && fits.get('ws')!.slope / 1024) },
+      value: slopeOf('chatgate'),
+      reference: { label: serverLabel.ws, value: slopeOf('ws') },
       target: { on: 'ratio', op: '<=', limit: 1.25 },
       digits: 2,
       note: fitNote,
@@ -293,8 +255,8 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
     {
       scenario: '2 held',
       metric: 'fitted RSS slope, KiB per connection',
-      value: one(fits.get('chatgate') && fits.get('chatgate')!.slope / 1024),
-      reference: { label: serverLabel.samework, value: one(fits.get('samework') && fits.get('samework')!.slope / 1024) },
+      value: slopeOf('chatgate'),
+      reference: { label: serverLabel.samework, value: slopeOf('samework') },
       digits: 2,
       note: fitNote,
     },
