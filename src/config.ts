@@ -3,7 +3,7 @@ import { parseOriginList } from './request/origin-list.js'
 import { DEPENDENCY_WARN_EVERY_MS } from './health/dependency-health.js'
 import { STORE_TIMEOUT_MS } from './store/guarded.js'
 import { SQLITE_LOCK_WAIT_MS } from './store/sqlite-lock-waiter.js'
-import { SQLITE_CACHE_MB, SQLITE_MMAP_MB } from './store/sqlite-pragmas.js'
+import { SQLITE_CACHE_MB, SQLITE_MMAP_MAX_MB, SQLITE_MMAP_MB } from './store/sqlite-pragmas.js'
 
 /** Every setting chatgate reads, with its default, validated once at start. */
 const Env = z
@@ -15,7 +15,7 @@ const Env = z
     STORE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(STORE_TIMEOUT_MS),
     DEPENDENCY_WARN_EVERY_MS: z.coerce.number().int().min(100).max(3_600_000).default(DEPENDENCY_WARN_EVERY_MS),
     SQLITE_CACHE_MB: z.coerce.number().int().min(2).max(65_536).default(SQLITE_CACHE_MB),
-    SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(1_048_576).default(SQLITE_MMAP_MB),
+    SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(SQLITE_MMAP_MAX_MB).default(SQLITE_MMAP_MB),
     REDIS_URL: z.string().url().optional(),
     REDIS_PREFIX: z
       .string()
