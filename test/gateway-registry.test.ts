@@ -36,6 +36,8 @@ test('gateway › should track a user across one, several, one and no sockets an
   assert.is(registry.countForUser(s1.userId), 3)
   assert.equal(idsOf(registry.ofUser(s1.userId)), [welcomeId(a), welcomeId(b), welcomeId(c)].sort())
   assert.is(registry.countForSession(s2.sessionId), 1)
+  assert.is(registry.size, 3)
+  assert.equal(idsOf([...registry.values()]), [welcomeId(a), welcomeId(b), welcomeId(c)].sort())
   assert.is(srv.app.gateway.deliverLocal(s1.userId, { n: 1 }), 3)
   for (const client of [a, b, c]) assert.equal((await client.nextOfType('event')).data, { n: 1 })
 

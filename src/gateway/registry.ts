@@ -9,12 +9,14 @@ import type { ConnectionRowWriter } from './row-writer.js'
 type Slot = LiveConnection | Set<LiveConnection>
 
 /**
- * The live connections of this node, in memory: by connection id, by session, by user, counted by
- * IP. Every add/remove is mirrored to the connections table through the write-behind writer.
+ * The live connections of this node, in memory: by session, by user, counted by IP. Every
+ * add/remove is mirrored to the connections table through the write-behind writer. Nothing looks
+ * a connection up by its id, so there is no index by id: at 19k sockets a Map entry is ~48 bytes
+ * per connection (bench scenario 2); the whole set is walked through the session index.
  */
 export class Registry {
-  private readonly byId = new Map<string, LiveConnection>()
   private readonly bySession = new Map<string, Slot>()
+  private count = 0
   private readonly byUser = new Map<string, Slot>()
   /** Per IP: the count and the one string of that address every connection from it shares. */
   private readonly perIp = new Map<string, { ip: string; n: number }>()
@@ -26,8 +28,8 @@ export class Registry {
 
   /** Registers a connection and queues its row. */
   add(conn: LiveConnection): void {
-    this.byId.set(conn.id, conn)
-    addTo(this.bySession, conn.sessionId, conn)
+    if (!addTo(this.bySession, conn.sessionId, conn)) return
+    this.count++
     addTo(this.byUser, conn.userId, conn)
     const ip = this.perIp.get(conn.ip)
     if (ip) ip.n++
@@ -37,18 +39,13 @@ export class Registry {
 
   /** Unregisters a connection and queues the removal of its row; false when it was not registered. */
   remove(conn: LiveConnection): boolean {
-    if (this.byId.get(conn.id) !== conn) return false
-    this.byId.delete(conn.id)
-    removeFrom(this.bySession, conn.sessionId, conn)
+    if (!removeFrom(this.bySession, conn.sessionId, conn)) return false
+    this.count--
     removeFrom(this.byUser, conn.userId, conn)
     const ip = this.perIp.get(conn.ip)
     if (ip && --ip.n <= 0) this.perIp.delete(conn.ip)
     this.rows.recordClosed(conn.id)
     return true
-  }
-
-  get(id: string): LiveConnection | undefined {
-    return this.byId.get(id)
   }
 
   /** Live connections of a session (a copy: callers may close them while iterating). */
@@ -86,11 +83,15 @@ export class Registry {
   }
 
   get size(): number {
-    return this.byId.size
+    return this.count
   }
 
-  values(): IterableIterator<LiveConnection> {
-    return this.byId.values()
+  /** Every live connection, each once. */
+  *values(): IterableIterator<LiveConnection> {
+    for (const slot of this.bySession.values()) {
+      if (slot instanceof Set) yield* slot
+      else yield slot
+    }
   }
 
   /** Resolves once every queued row change is in the store (tests, shutdown, duplicate checks). */
@@ -100,7 +101,7 @@ export class Registry {
 
   /** Re-queues every live row (after this node's rows may have been purged while it stalled). */
   rewriteAll(): void {
-    for (const conn of this.byId.values()) this.rows.recordRewrite(this.rowOf(conn))
+    for (const conn of this.values()) this.rows.recordRewrite(this.rowOf(conn))
   }
 
   private rowOf(conn: LiveConnection) {
@@ -116,24 +117,31 @@ export class Registry {
   }
 }
 
-function addTo(index: Map<string, Slot>, key: string, conn: LiveConnection): void {
+/** Adds `conn` under `key`; false when it was already there. */
+function addTo(index: Map<string, Slot>, key: string, conn: LiveConnection): boolean {
   const slot = index.get(key)
   if (slot === undefined) index.set(key, conn)
-  else if (slot instanceof Set) slot.add(conn)
-  else if (slot !== conn) index.set(key, new Set([slot, conn]))
+  else if (slot === conn) return false
+  else if (!(slot instanceof Set)) index.set(key, new Set([slot, conn]))
+  else if (slot.has(conn)) return false
+  else slot.add(conn)
+  return true
 }
 
-function removeFrom(index: Map<string, Slot>, key: string, conn: LiveConnection): void {
+/** Removes `conn` from under `key`; false when it was not there. */
+function removeFrom(index: Map<string, Slot>, key: string, conn: LiveConnection): boolean {
   const slot = index.get(key)
-  if (slot === undefined) return
+  if (slot === undefined) return false
   if (!(slot instanceof Set)) {
-    if (slot === conn) index.delete(key)
-    return
+    if (slot !== conn) return false
+    index.delete(key)
+    return true
   }
-  slot.delete(conn)
+  if (!slot.delete(conn)) return false
   // Back to a single entry (or none): the Set goes, so a key's cost does not stay at its peak.
   if (slot.size === 1) index.set(key, slot.values().next().value!)
   else if (slot.size === 0) index.delete(key)
+  return true
 }
 
 function slotList(slot: Slot | undefined): LiveConnection[] {
