@@ -9,11 +9,15 @@ export const EXPIRY_SWEEP_MS = 1_000
 /**
  * Closes sockets whose session expired while connected: connections whose cached expiry passed get
  * their session re-read (it may have slid through HTTP use) and close 4502, or 4501 if it turns out
- * revoked or gone.
+ * revoked or gone. A pass walks the live connections only once the earliest cached expiry may
+ * have passed (sessions live for days, so nearly every pass costs nothing; a walk of 19k
+ * sockets every second was part of the node's idle CPU).
  */
 export class ExpirySweep {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<void> | null = null
+  /** No live connection's cached expiry is earlier than this (a lower bound; closed sockets may have set it). */
+  private earliest = Number.POSITIVE_INFINITY
 
   constructor(private readonly deps: { store: Store; registry: Registry; log: Logger; now: () => number }) {}
 
@@ -30,11 +34,22 @@ export class ExpirySweep {
     await this.running
   }
 
+  /** A connection that opened (or whose cached expiry changed): it is due at its `expiresAt`. */
+  track(conn: { expiresAt: number }): void {
+    if (conn.expiresAt < this.earliest) this.earliest = conn.expiresAt
+  }
+
   /** One pass. */
   async sweep(): Promise<void> {
     const now = this.deps.now()
+    if (now < this.earliest) return
     const due = new Set<string>()
-    for (const conn of this.deps.registry.values()) if (conn.expiresAt <= now) due.add(conn.sessionId)
+    let earliest = Number.POSITIVE_INFINITY
+    for (const conn of this.deps.registry.values()) {
+      if (conn.expiresAt <= now) due.add(conn.sessionId)
+      else if (conn.expiresAt < earliest) earliest = conn.expiresAt
+    }
+    this.earliest = earliest
     for (const sessionId of due) {
       try {
         const s = await this.deps.store.findSessionById(sessionId)
@@ -45,6 +60,8 @@ export class ExpirySweep {
       } catch (err) {
         logTaskFailure(this.deps.log, err, { event: 'expiry_sweep_failed', session_id: sessionId }, 'could not check session expiry')
       }
+      // Slid (a later expiry) or still due after a failed read: the next pass looks again when due.
+      for (const c of this.deps.registry.ofSession(sessionId)) this.track(c)
     }
   }
 }

@@ -239,6 +239,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ws.conn = conn
     registry.add(conn)
     liveness.track(conn)
+    expiry.track(conn)
     observer.connectionOpened()
     log.info({ event: 'ws_open', connection_id: conn.id, session_id: session.id, user_id: user.id, ip: conn.ip }, 'websocket opened')
     conn.send(
