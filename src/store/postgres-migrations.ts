@@ -1,5 +1,5 @@
 /** The schema version this code expects; schema.postgres.sql creates version 1. */
-export const PG_SCHEMA_VERSION = 3
+export const PG_SCHEMA_VERSION = 4
 
 /** One step from the previous version to `to`, run inside the migration transaction. */
 export interface PgMigration {
@@ -50,6 +50,15 @@ export const pgMigrations: PgMigration[] = [
         claimed_at    bigint NOT NULL
       );
       CREATE INDEX session_claims_by_node ON session_claims (node_id);
+    `,
+  },
+  {
+    // Version 4: the listing order of live connections as an ascending index, read backwards
+    // (new rows land at its right edge, where pages fill instead of splitting in half; decision 0358).
+    to: 4,
+    sql: `
+      DROP INDEX connections_by_time;
+      CREATE INDEX connections_by_time ON connections (connected_at, id);
     `,
   },
 ]
