@@ -34,7 +34,7 @@ test('gateway › should accept Token and Username headers and send welcome as t
   assert.is(welcome.user_id, alice.userId)
   assert.is(welcome.username, 'alice')
   assert.is(welcome.heartbeat_ms, srv.config.heartbeatMs)
-  assert.match(welcome.connection_id, /^[0-9a-f-]{36}$/)
+  assert.match(welcome.connection_id, /^[A-Za-z0-9_-]{16}$/)
   assert.is(client.messages[0], welcome)
   await client.close()
 })

@@ -10,10 +10,10 @@
  * HEARTBEAT_MS set (the held-connection scenario), it pings like bare ws: ws's README heartbeat
  * (readme-heartbeat.ts).
  */
-import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import pino from 'pino'
 import { WebSocketServer } from 'ws'
+import { createConnectionId } from '../../src/auth/tokens.js'
 import { ConnectionRowWriter } from '../../src/gateway/row-writer.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { exitOnSignals, readReferenceEnv } from './env.js'
@@ -52,7 +52,7 @@ server.on('upgrade', (req, socket, head) => {
     (found) => {
       if (!found) return refuse(socket, 401, '{"error_code":"UNAUTHORIZED"}')
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const id = randomUUID()
+        const id = createConnectionId()
         rows.recordOpened({
           id,
           sessionId: found.sessionId,

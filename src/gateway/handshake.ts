@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { AuthContext, SessionService } from '../auth/sessions.js'
-import { createId } from '../auth/tokens.js'
+import { createConnectionId } from '../auth/tokens.js'
 import type { Config } from '../config.js'
 import { ApiError } from '../errors.js'
 import { refuseTokenInQuery } from '../request/credentials.js'
@@ -75,7 +75,7 @@ export async function admitUpgrade(req: IncomingMessage, client: ClientInfo, dep
   // Backoffice sessions authenticate admin HTTP calls only, never the chat socket.
   if (found?.auth.session.kind !== 'user') throw new ApiError('UNAUTHORIZED')
   const { auth, devices } = found
-  const connectionId = createId()
+  const connectionId = createConnectionId()
   // `reject`: the last step, so that a claim taken is either used by the upgrade or released by it.
   if (config.duplicatePolicy === 'reject' && !(await claimPair(auth, connectionId, deps))) throw new ApiError('SESSION_IN_USE')
   if (config.duplicatePolicy === 'revoke' && (await isPairLive(auth, devices, deps))) {
