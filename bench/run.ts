@@ -139,7 +139,7 @@ const summary = [
   `- chatgate started as ${fromBuild ? '`node dist/main.js` (compiled build, up to date with src/)' : '`node --import tsx src/main.ts` (dist/ was missing or stale)'}`,
   `- placement: ${placement.warning ?? `server pinned to CPU ${placement.serverCpu}, load generator to CPU ${placement.clientCpu} (taskset)`}; load generator: ${values.client === 'wire' ? 'bench/client/wire.ts' : 'ws / socket.io-client'}`,
   `- load average (1 min) at start ${machine.loadAvg1.toFixed(2)}, at end ${endLoad.toFixed(2)}${Math.max(machine.loadAvg1, endLoad) > 0.5 ? ' — the machine was not quiet; absolute figures are low and noisy, ratios less so' : ''}`,
-  `- ${profile.reps} repetitions${profile.handshake.reps === profile.reps ? '' : ` (scenario 1: ${profile.handshake.reps})`}, ${profile.storm.reps} storm${profile.storm.reps === 1 ? '' : 's'} per retry rule in scenario 6; each figure is the median (min–max), a target marked "every repetition" holds in each; ratio = chatgate ÷ reference (medians)`,
+  `- ${profile.reps} repetitions${profile.handshake.reps === profile.reps ? '' : ` (scenario 1: ${profile.handshake.reps})`}, the largest held size ${profile.hold.largestReps === 1 ? 'once' : `${profile.hold.largestReps} times`} per server in scenario 2, ${profile.storm.reps} storm${profile.storm.reps === 1 ? '' : 's'} per retry rule in scenario 6; each figure is the median (min–max), a target marked "every repetition" holds in each; ratio = chatgate ÷ reference (medians)`,
   ...(cpuProfDir ? ["- **the servers ran under --cpu-prof: their figures carry the profiler's overhead; do not compare them**"] : []),
   ...(heapDir ? ['- **--heap: the first memory repetition of each server includes writing heap snapshots (RSS inflated)**'] : []),
   '',

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import { causeOf, retryAfterMsOf, retryDelay } from '../bench/client/storm.js'
 import { SOURCE_ADDRESSES, splitEvenly } from '../bench/fleet.js'
 import { errorLines } from '../bench/processes.js'
-import { holdSizes } from '../bench/scenarios/hold.js'
+import { holdRuns, holdSizes } from '../bench/scenarios/hold.js'
 import { fitLine } from '../bench/stats.js'
 
 const jitter = { kind: 'jitter', baseMs: 500, capMs: 30_000, resetAfterMs: 60_000 } as const
@@ -57,6 +57,12 @@ test('bench fleet › credentials should be split into contiguous near-equal par
 
 test('bench held › -1 should mean the most the open-files limit allows', () => {
   assert.equal(holdSizes([2_000, 8_000, -1], 20_000), [2_000, 8_000, 19_000])
+})
+
+test('bench held › the largest size should be held largestReps times, its repetitions last', () => {
+  assert.equal(holdRuns([2_000, 8_000, 19_000], 3), [2_000, 8_000, 19_000, 19_000, 19_000])
+  assert.equal(holdRuns([500, 2_000, 4_000], 1), [500, 2_000, 4_000])
+  assert.equal(holdRuns([50, 100], 0), [50, 100])
 })
 
 test('bench stats › a least-squares line through exact points should be that line', () => {

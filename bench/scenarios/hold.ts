@@ -55,6 +55,12 @@ interface Sample {
   healthz: ProbeResult
 }
 
+/** The holds of a run in order: each size once, the largest `largestReps` times (the repetitions last). */
+export const holdRuns = (sizes: number[], largestReps: number): number[] => {
+  const largest = Math.max(...sizes)
+  return [...sizes, ...Array.from({ length: Math.max(0, largestReps - 1) }, () => largest)]
+}
+
 /** The sizes to hold: the profile's, with -1 meaning "the most the open-files limit allows". */
 export const holdSizes = (sizes: number[], fdLimit: number): number[] => sizes.map((n) => (n < 0 ? fdLimit - FD_HEADROOM : n))
 
@@ -66,9 +72,10 @@ const label = (n: number) => (n < 1000 ? String(n) : `${(n / 1000).toLocaleStrin
  * a baseline after a full GC, the sockets opened by a fleet of load-generator processes dialing
  * from 127.0.0.2–9 and held: the server's CPU over the first half of the hold (idle: heartbeats
  * and periodic tasks only), /healthz probed by the runner over the second half, and memory after
- * a full GC again (each reading a second after its GC, RSS less V8's young generation). Then the
- * per-connection slope is fitted over the sizes and extrapolated to 100k (the young generation
- * added back for the whole process).
+ * a full GC again (each reading a second after its GC, RSS less V8's young generation). The
+ * largest size is held `largestReps` times per server (its figures are the median, min–max). Then
+ * the per-connection slope is fitted over every hold and extrapolated to 100k (the young
+ * generation added back for the whole process).
  */
 export async function holdScenario(ctx: RunContext): Promise<Row[]> {
   const p = ctx.profile.hold
@@ -81,7 +88,7 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
   const key = (kind: ServerKind, size: number) => `${kind}@${size}`
   const fleet = await startFleet(p.processes, ctx.placement.clientCpu)
   try {
-    for (const [i, size] of sizes.entries()) {
+    for (const [i, size] of holdRuns(sizes, p.largestReps).entries()) {
       // Rotate which server goes first, so none always meets the same background load.
       const order = kinds.map((_, j) => kinds[(i + j) % kinds.length]!)
       for (const kind of order) {
@@ -165,11 +172,9 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
     await stopFleet(fleet)
   }
 
-  const sampleOf = (kind: ServerKind, size: number) => (errors.has(key(kind, size)) ? undefined : samples.get(kind)!.find((s) => s.size === size))
-  const fig = (kind: ServerKind, size: number, pick: (s: Sample) => number) => {
-    const s = sampleOf(kind, size)
-    return s ? spreadOrNull([pick(s)]) : null
-  }
+  /** Every repetition of `kind` at `size`; none when one of them failed. */
+  const samplesOf = (kind: ServerKind, size: number) => (errors.has(key(kind, size)) ? [] : samples.get(kind)!.filter((s) => s.size === size))
+  const fig = (kind: ServerKind, size: number, pick: (s: Sample) => number) => spreadOrNull(samplesOf(kind, size).map(pick))
   const note = (size: number, reference: ServerKind = 'ws') => errors.get(key('chatgate', size)) ?? errors.get(key(reference, size))
   /** A per-connection memory figure (KiB), chatgate against `reference` at `size`. */
   const perConnection = (reference: ServerKind, size: number, metric: string, bytes: (s: Sample) => number, target?: Row['target']): Row => {
@@ -225,16 +230,13 @@ export async function holdScenario(ctx: RunContext): Promise<Row[]> {
   // a server may give warm-up memory back to the system during the hold, which made the growth
   // at 2k negative and tilted the slope (issue 15's first full run).
   const fit = (kind: ServerKind) => {
-    const points = sizes.flatMap((n) => {
-      const s = sampleOf(kind, n)
-      return s ? [{ x: n, y: s.rssAfter }] : []
-    })
-    return points.length >= 2 ? fitLine(points) : null
+    const points = sizes.flatMap((n) => samplesOf(kind, n).map((s) => ({ x: n, y: s.rssAfter })))
+    return new Set(points.map((pt) => pt.x)).size >= 2 ? fitLine(points) : null
   }
   const fits = new Map(kinds.map((k) => [k, fit(k)]))
   const fitNote = kinds.some((k) => !fits.get(k))
     ? 'fewer than two sizes measured: no slope'
-    : `least squares of the RSS (young generation left out) while holding ${sizes.map(label).join(', ')}; the prediction adds the young generation back`
+    : `least squares of the RSS (young generation left out) over every hold (${holdRuns(sizes, p.largestReps).map(label).join(', ')}); the prediction adds the young generation back`
   const one = (x: number | null | undefined) => (x === undefined || x === null || !Number.isFinite(x) ? null : spreadOrNull([x]))
   const slopeOf = (kind: ServerKind) => one(fits.get(kind) && fits.get(kind)!.slope / 1024)
   const youngOf = (kind: ServerKind) => Math.max(0, ...samples.get(kind)!.map((s) => s.young))
