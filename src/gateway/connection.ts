@@ -38,10 +38,24 @@ export interface ConnectionHooks {
   ended(conn: LiveConnection, code: number, cause: EndCause): void
 }
 
-/** The two fields of ws's WebSocket that `GatewaySocket#close` reads (ws 8 keeps them for the socket's life). */
+/** The fields of ws's WebSocket that `GatewaySocket` reads (ws 8 keeps them for the socket's life). */
 interface WsInternals {
   _closeFrameReceived: boolean
   _socket: Socket | null
+  /** The frame parser; `_buffers` queues the chunks read from the socket until they are parsed. */
+  _receiver: { _buffers: unknown[] } | null
+}
+
+/**
+ * Once ws has parsed every chunk it read, its Receiver's queue is empty but keeps the backing
+ * store it grew for the first chunk (17 slots, 152 bytes) for the socket's life: after the first
+ * pong, every held socket carried one (bench scenario 2, heap snapshots). Setting an empty
+ * array's length to 0 lets V8 drop that store; the next chunk grows a new one. Only an empty
+ * queue is touched, so nothing ws still has to parse is lost. Decision 0360.
+ */
+export function releaseReadQueue(ws: WebSocket): void {
+  const queue = (ws as unknown as WsInternals)._receiver?._buffers
+  if (queue !== undefined && queue.length === 0) queue.length = 0
 }
 
 /** A `finish` listener shared by every closing socket: our FIN is flushed, the close frames are exchanged. */
@@ -81,9 +95,11 @@ export class GatewaySocket extends WebSocket {
       switch (event) {
         case 'message':
           conn.hooks.message(conn, args[0] as RawData, args[1] as boolean)
+          releaseReadQueue(this)
           break
         case 'pong':
           conn.missedPings = 0
+          releaseReadQueue(this)
           break
         case 'close':
           conn.closed(args[0] as number)
