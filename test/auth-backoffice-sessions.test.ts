@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { assertNullptrError } from './helpers/envelopes.js'
+import { assertDialogramError, assertNullptrError } from './helpers/envelopes.js'
 import { authHeaders, backofficeLogin, request } from './helpers/http.js'
 import { startServer, type TestServer } from './helpers/server.js'
 
@@ -28,6 +28,15 @@ test("backoffice › should refuse a backoffice session on the users' session an
   // Refused means refused: the password did not change and the session still works on admin routes.
   assert.is((await request(srv.url, 'GET', '/admin/sessions', { headers: h })).status, 200)
   assert.is((await request(srv.url, 'POST', '/api/backoffice/session', { body: { username: 'admin', password: 'admin-password-123' } })).status, 201)
+})
+
+test('backoffice › a username that breaks the rule should be 400 INVALID_USERNAME, a NUL in it included, never a 500', async () => {
+  for (const username of ['a\u0000b', 'ad\u0000min', 'a', 'x'.repeat(300), 'Ädmin']) {
+    const res = await request(srv.url, 'POST', '/api/backoffice/session', { body: { username, password: 'admin-password-123' } })
+    assertDialogramError(res, 400, 'INVALID_USERNAME')
+  }
+  // The rule's own normalisation still applies: upper case is the same account.
+  assert.is((await request(srv.url, 'POST', '/api/backoffice/session', { body: { username: 'ADMIN', password: 'admin-password-123' } })).status, 201)
 })
 
 test('backoffice › should let a backoffice session log itself out with DELETE /session', async () => {

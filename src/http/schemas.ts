@@ -42,8 +42,12 @@ export const DialogramSessionBody = z.object({
   password: Password,
   deviceName: DeviceName.optional(),
 })
-/** `POST /api/backoffice/session`: by email or by username. */
-export const BackofficeBody = z.union([z.object({ email: LoginEmail, password: Password }), z.object({ username: z.string().max(256), password: Password })])
+/**
+ * `POST /api/backoffice/session`: by email or by username. A username that breaks the rule is 400
+ * `INVALID_USERNAME`, as at `POST /session`: no account can have it, and PostgreSQL refuses text
+ * with a NUL in a lookup (a fuzzed `a\u0000b` was a 500 there).
+ */
+export const BackofficeBody = z.union([z.object({ email: LoginEmail, password: Password }), z.object({ username: Username, password: Password })])
 
 /** `POST /admin/users/:username/events`: `{data}`, any JSON value, `null` included; a missing key is 400. */
 export const PushBody = z.object({ data: z.unknown() })
