@@ -53,7 +53,7 @@ interface WsInternals {
  * array's length to 0 lets V8 drop that store; the next chunk grows a new one. Only an empty
  * queue is touched, so nothing ws still has to parse is lost. Decision 0360.
  */
-export function releaseReadQueue(ws: WebSocket): void {
+function releaseReadQueue(ws: WebSocket): void {
   const queue = (ws as unknown as WsInternals)._receiver?._buffers
   if (queue !== undefined && queue.length === 0) queue.length = 0
 }

@@ -16,10 +16,11 @@ type Slot = LiveConnection | Set<LiveConnection>
  */
 export class Registry {
   private readonly bySession = new Map<string, Slot>()
-  private count = 0
   private readonly byUser = new Map<string, Slot>()
   /** Per IP: the count and the one string of that address every connection from it shares. */
   private readonly perIp = new Map<string, { ip: string; n: number }>()
+  /** Registered connections (the session index holds each once). */
+  private count = 0
 
   constructor(
     private readonly nodeId: string,

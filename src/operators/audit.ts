@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { randomUUID } from 'node:crypto'
+import { createId } from '../auth/tokens.js'
 import type { AuditRow, AuditVia, Store } from '../store/types.js'
 
 /** One operator action as its caller describes it; `details` go to the log line only (never a secret). */
@@ -40,7 +40,7 @@ export class AuditTrail {
    */
   private nextId(): string {
     this.written++
-    return `${String(this.written).padStart(12, '0')}-${randomUUID()}`
+    return `${String(this.written).padStart(12, '0')}-${createId()}`
   }
 
   /**
