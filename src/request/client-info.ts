@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { isIP } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { rawHeaderValues } from './raw-headers.js'
 
 /** Who is calling, as far as the transport tells. */
 export interface ClientInfo {
@@ -16,8 +17,7 @@ const MAX_UA = 256
  * IP that rate limits and session records see. Null when absent or not an IP.
  */
 function forwardedFor(req: IncomingMessage): string | null {
-  const header = req.headersDistinct['x-forwarded-for']?.join(',')
-  const last = header?.split(',').pop()?.trim()
+  const last = rawHeaderValues(req, 'x-forwarded-for').join(',').split(',').pop()?.trim()
   return last && isIP(last) ? last : null
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { ApiError } from '../errors.js'
+import { rawHeaderValues } from './raw-headers.js'
 
 /** The Token + Username pair a request carries, or null when it carries none. */
 export interface Credentials {
@@ -15,10 +16,10 @@ const PRINTABLE = /^[\x21-\x7e]{1,256}$/
  * or with control characters → BAD_REQUEST.
  */
 export function readHeaderCredentials(req: IncomingMessage): Credentials | null {
-  const tokens = req.headersDistinct.token
-  const usernames = req.headersDistinct.username
-  if (!tokens && !usernames) return null
-  if (!tokens || !usernames) throw new ApiError('UNAUTHORIZED', 'Both Token and Username headers are required.')
+  const tokens = rawHeaderValues(req, 'token')
+  const usernames = rawHeaderValues(req, 'username')
+  if (tokens.length === 0 && usernames.length === 0) return null
+  if (tokens.length === 0 || usernames.length === 0) throw new ApiError('UNAUTHORIZED', 'Both Token and Username headers are required.')
   if (tokens.length > 1 || usernames.length > 1) throw new ApiError('BAD_REQUEST', 'Token and Username may be given once.')
   const [token, username] = [tokens[0]!, usernames[0]!]
   if (!PRINTABLE.test(token) || !PRINTABLE.test(username)) throw new ApiError('BAD_REQUEST', 'Malformed Token or Username header.')

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { ApiError } from '../errors.js'
+import { rawHeaderValues } from './raw-headers.js'
 
 // C0 controls but TAB, DEL, and C1 controls (Unicode's Cc, U+0000-U+001F and U+007F-U+009F, less
 // TAB): node's parser refuses C0 and DEL itself, but bytes 0x80-0x9F reach us as Latin-1 C1
@@ -31,19 +32,9 @@ const HOST = /^(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$
  * off: it answers a bare 400 without the envelope, and skips upgrades.
  */
 export function refuseBadHost(req: IncomingMessage): void {
-  // Counted over the raw headers: `headersDistinct` would build a second object of every header.
-  const raw = req.rawHeaders
-  let count = 0
-  let host = ''
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!
-    if (name.length === 4 && name.toLowerCase() === 'host') {
-      count++
-      host = raw[i + 1]!
-    }
-  }
-  const missing = count === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1
-  if (missing || count > 1 || (count === 1 && !HOST.test(host))) {
+  const hosts = rawHeaderValues(req, 'host')
+  const missing = hosts.length === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1
+  if (missing || hosts.length > 1 || (hosts.length === 1 && !HOST.test(hosts[0]!))) {
     throw new ApiError('BAD_REQUEST', 'A request needs exactly one Host header holding host[:port].')
   }
 }
