@@ -1,12 +1,12 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { CONNECTION_ID_BYTES, createConnectionId } from '../src/auth/tokens.js'
+import { CONNECTION_ID_LENGTH, createConnectionId } from '../src/auth/tokens.js'
 
 // Connection ids are 96 random bits in 16 base64url characters (decision 0359): no order, no count
 // of earlier ids, no repeats. The welcome frame's id is checked in test/gateway-handshake.test.ts.
 
 test('connection ids › should be 16 base64url characters carrying 96 random bits', () => {
-  assert.is(CONNECTION_ID_BYTES * 8, 96)
+  assert.is(CONNECTION_ID_LENGTH * 6, 96)
   for (let i = 0; i < 100; i++) assert.match(createConnectionId(), /^[A-Za-z0-9_-]{16}$/)
 })
 
