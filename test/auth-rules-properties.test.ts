@@ -1,18 +1,7 @@
 import fc from 'fast-check'
 import { suite } from 'uvu'
 import { checkPasswordRule, isComparablePassword, isValidUsername, normalizeUsername, parseEmail, parseUsername } from '../src/auth/rules.js'
-import { ApiError, type ErrorCode } from '../src/errors.js'
-
-/** Runs `fn` and returns the ApiError code it threw, null when it returned; any other throw fails. */
-function codeOf(fn: () => unknown): ErrorCode | null {
-  try {
-    fn()
-    return null
-  } catch (e) {
-    if (e instanceof ApiError) return e.code
-    throw e
-  }
-}
+import { codeOf } from './helpers/api-errors.js'
 
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).length
 

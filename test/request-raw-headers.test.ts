@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ApiError } from '../src/errors.js'
 import { readHandshakeCredentials } from '../src/gateway/credentials.js'
 import { clientInfo } from '../src/request/client-info.js'
 import { refuseBadHost } from '../src/request/header-check.js'
 import { rawHeaderValues } from '../src/request/raw-headers.js'
+import { codeOf } from './helpers/api-errors.js'
 
 const raw = suite('request › headers read from rawHeaders')
 
@@ -26,16 +26,6 @@ function request(rawHeaders: string[]): IncomingMessage {
     },
   })
   return req as unknown as IncomingMessage
-}
-
-const codeOf = (fn: () => unknown): string | null => {
-  try {
-    fn()
-    return null
-  } catch (e) {
-    if (e instanceof ApiError) return e.code
-    throw e
-  }
 }
 
 raw('should return every value of a header in order, whatever the case of its name', () => {
