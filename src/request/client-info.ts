@@ -17,7 +17,7 @@ const MAX_UA = 256
  * IP that rate limits and session records see. Null when absent or not an IP.
  */
 function forwardedFor(req: IncomingMessage): string | null {
-  const last = rawHeaderValues(req, 'x-forwarded-for').join(',').split(',').pop()?.trim()
+  const last = rawHeaderValues(req, 'x-forwarded-for').at(-1)?.split(',').pop()?.trim()
   return last && isIP(last) ? last : null
 }
 
