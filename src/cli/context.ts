@@ -4,13 +4,14 @@ import type { Logger } from 'pino'
 import { createPasswordHasher, type PasswordHasher } from '../auth/passwords.js'
 import { AccountService } from '../accounts/accounts.js'
 import { SessionService } from '../auth/sessions.js'
-import { RedisBus } from '../cluster/redis-bus.js'
+import type { RedisBus } from '../cluster/redis-bus.js'
 import type { BusEvent } from '../cluster/bus.js'
 import { loadConfig, type Config } from '../config.js'
 import { liveNodesSince } from '../cluster/liveness.js'
 import { createLogger } from '../log.js'
 import { AuditTrail } from '../operators/audit.js'
-import { openStore, sqlitePathOf } from '../store/open.js'
+import { sqlitePathOf } from '../store/database-url.js'
+import { openStore } from '../store/open.js'
 import type { RevokeReason, Store } from '../store/types.js'
 import { CliError } from './errors.js'
 
@@ -121,6 +122,7 @@ export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, wo
 /** The bus to the running nodes, or null (with a warning) when Redis does not answer in time. */
 async function openCliBus(config: Config, log: Logger): Promise<RedisBus | null> {
   try {
+    const { RedisBus } = await import('../cluster/redis-bus.js')
     return await RedisBus.open({ url: config.redisUrl!, prefix: config.redisPrefix, log, connectTimeoutMs: BUS_CONNECT_TIMEOUT_MS })
   } catch (err) {
     log.warn({ err, event: 'bus_unavailable' }, 'redis is not reachable: the nodes will see this change through the database within a second')

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
-import { closeRedis, connectRedis, createRedisClient, describeRedisUrl } from '../cluster/redis-client.js'
 import { memoryBackend, redisBackend, type LimiterBackend } from './backend.js'
 import { createBreaker } from './breaker.js'
 
@@ -17,7 +16,8 @@ export interface LimiterStore {
 /**
  * The counters of this node: in Redis when REDIS_URL is set (one budget for every node, on its
  * own connection `<prefix>limits:<8 hex>`), else in memory. Rejects, naming the server, when Redis
- * does not answer within `connectTimeoutMs` at start, like the bus.
+ * does not answer within `connectTimeoutMs` at start, like the bus. The Redis driver is loaded
+ * only then (decision 0361).
  */
 export async function openLimiterStore(
   config: Pick<Config, 'redisUrl' | 'redisPrefix' | 'redisLimiterCooldownMs'>,
@@ -26,6 +26,7 @@ export async function openLimiterStore(
 ): Promise<LimiterStore> {
   const url = config.redisUrl
   if (!url) return { backend: memoryBackend, close: async () => undefined }
+  const { closeRedis, connectRedis, createRedisClient, describeRedisUrl } = await import('../cluster/redis-client.js')
   // Fail fast while Redis is away (no offline queue, a short command timeout), and after one
   // failure stop asking for a cool-down (the breaker): logins never wait on Redis twice.
   const client = createRedisClient(url, `${config.redisPrefix}limits:${randomUUID().slice(0, 8)}`, log, {

@@ -1,5 +1,4 @@
-import { openPostgresStore } from './postgres.js'
-import { isPostgresUrl } from './postgres-pool.js'
+import { sqlitePathOf } from './database-url.js'
 import { openSqliteStore } from './sqlite.js'
 import type { Store } from './types.js'
 
@@ -17,15 +16,14 @@ export interface OpenStoreOptions {
 
 /**
  * Opens the store named by DATABASE_URL: a `postgres://…[?schema=NAME]` URL (PostgreSQL, schema
- * migrated at open) or an SQLite file path (optionally `sqlite:` prefixed).
+ * migrated at open) or an SQLite file path (optionally `sqlite:` prefixed). The PostgreSQL store
+ * and its driver are loaded only when the URL names PostgreSQL (decision 0361).
  */
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   const path = sqlitePathOf(databaseUrl)
-  if (path === null) return openPostgresStore(databaseUrl, { onError: options.onError, timeoutMs: options.postgresTimeoutMs })
+  if (path === null) {
+    const { openPostgresStore } = await import('./postgres.js')
+    return openPostgresStore(databaseUrl, { onError: options.onError, timeoutMs: options.postgresTimeoutMs })
+  }
   return openSqliteStore(path, { lockWaitMs: options.sqliteLockWaitMs, cacheMb: options.sqliteCacheMb, mmapMb: options.sqliteMmapMb })
-}
-
-/** The SQLite file DATABASE_URL names (an optional `sqlite:` prefix dropped), or null for postgres://. */
-export function sqlitePathOf(databaseUrl: string): string | null {
-  return isPostgresUrl(databaseUrl) ? null : databaseUrl.replace(/^sqlite:(\/\/)?/, '')
 }

@@ -14,9 +14,6 @@ export interface PostgresTarget {
 /** Lowercase unquoted identifiers only, so the name needs no quoting anywhere. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
-/** True for the URLs that select PostgreSQL: `postgres://` or `postgresql://`. */
-export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//i.test(url)
-
 /**
  * Splits DATABASE_URL into the connection string and the schema (`?schema=NAME`, else `public`).
  * Throws on a schema name that is not a plain lowercase identifier.

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import { sqlitePathOf } from '../../src/store/open.js'
+import { sqlitePathOf } from '../../src/store/database-url.js'
 
 /**
  * Runs one SQL statement straight against a chatgate database, bypassing chatgate, as an operator's
