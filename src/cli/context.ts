@@ -121,8 +121,9 @@ export async function withContext<T>(env: NodeJS.ProcessEnv, create: boolean, wo
 
 /** The bus to the running nodes, or null (with a warning) when Redis does not answer in time. */
 async function openCliBus(config: Config, log: Logger): Promise<RedisBus | null> {
+  // Outside the try: a driver that fails to load is an installation error, not Redis being away.
+  const { RedisBus } = await import('../cluster/redis-bus.js')
   try {
-    const { RedisBus } = await import('../cluster/redis-bus.js')
     return await RedisBus.open({ url: config.redisUrl!, prefix: config.redisPrefix, log, connectTimeoutMs: BUS_CONNECT_TIMEOUT_MS })
   } catch (err) {
     log.warn({ err, event: 'bus_unavailable' }, 'redis is not reachable: the nodes will see this change through the database within a second')
