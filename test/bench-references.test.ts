@@ -147,4 +147,18 @@ test('bench references › the probe should report memory after GC and growing C
   assert.ok(c2.user >= c1.user && c2.system >= c1.system, 'user and kernel time only grow')
 })
 
+test('bench references › the probe should read memory with the young generation committed in full, the same at every reading', async () => {
+  // 4 MiB semi-spaces: two of them, touched by the probe's fill before it reads (bench/servers/probe.js).
+  const small = await startServer({ kind: 'ws', dbPath: fixture.dbPath, cpu: null, nodeFlags: ['--min-semi-space-size=4', '--max-semi-space-size=4'] })
+  try {
+    const first = await small.memory()
+    const second = await small.memory()
+    for (const m of [first, second])
+      assert.ok(m.young >= 7.5 * 2 ** 20, `young generation ${(m.young / 2 ** 20).toFixed(1)} MiB at a reading, not both semi-spaces`)
+    assert.ok(Math.abs(first.young - second.young) <= 2 ** 20, `young generation ${first.young} then ${second.young} bytes`)
+  } finally {
+    await small.stop()
+  }
+})
+
 test.run()

@@ -28,10 +28,10 @@ export const FIXED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-s
 export const FD_HEADROOM = 1_000
 
 /**
- * RSS without V8's young generation. Its size is fixed (above), yet V8 still uncommits it when a
- * server goes idle: a bare ws server held 30 MB of it at the baseline and 0.5 MB after holding 19k
- * sockets (no pings due yet), which read as 1.6 KiB less per connection. It holds no connection's
- * state, so the per-connection figures leave it out (decision 0355).
+ * RSS without V8's young generation. Its size is fixed (above), yet V8 uncommits it when a server
+ * goes idle, and the pages did not always leave RSS with it; the probe fills it before every
+ * reading, so both readings hold it in full. It holds no connection's state, so the
+ * per-connection figures leave it out (decision 0355).
  */
 const rssOf = (m: MemorySample) => m.rss - m.young
 const anonOf = (m: MemorySample) => m.rssAnon - m.young

@@ -1,6 +1,7 @@
 // Preloaded into every benchmarked server (`--import bench/servers/probe.js`, with `--expose-gc`):
 // answers the runner's IPC questions without touching the server's own code.
-//   {type: 'memory'} → full GC, a second to settle, full GC again, then
+//   {type: 'memory'} → the young generation filled (fillYoungGeneration), full GC, a second to
+//                      settle, full GC again, then
 //                      {type: 'memory', rss, heapUsed, heapTotal, external, arrayBuffers, young} (bytes;
 //                      young: what V8's young generation holds in memory, see SETTLE_MS)
 //   {type: 'cpu'}    → {type: 'cpu', user, system} (µs, whole process: every thread)
@@ -30,10 +31,25 @@ const youngGeneration = () =>
     .filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space')
     .reduce((a, s) => a + s.physical_space_size, 0)
 
+/**
+ * Allocates and drops garbage worth twice the young generation's capacity, so that V8 has both
+ * semi-spaces committed and touched at every reading. V8 uncommits them when a server goes idle,
+ * but the pages did not always leave RSS with them (a bare ws server's young generation read
+ * 30 → 0.5 MiB over a hold while its RSS kept them), so subtracting what V8 reported could read a
+ * connection ±0.9–1.9 KiB off at 8k–19k; filled at both readings, it is the same size in both.
+ */
+function fillYoungGeneration() {
+  const capacity = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0
+  let sink = 0
+  for (let bytes = 0; bytes < 2 * capacity; bytes += 8 * 1024) sink += new Array(1024).fill(bytes).length
+  return sink
+}
+
 if (isMainThread && process.send) {
   const send = process.send.bind(process)
   process.on('message', (/** @type {{ type: string, id: number, path?: string }} */ q) => {
     if (q.type === 'memory') {
+      fillYoungGeneration()
       // Two passes: the first may only queue finalizers that free more on the second.
       gc?.()
       gc?.()
